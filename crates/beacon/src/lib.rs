@@ -1,0 +1,4 @@
+//! Beacon API client, fork-aware SSZ containers and the validator/withdrawal-credential tracker.
+//!
+//! This crate is laid out by the architecture (see `ARCHITECTURE.md`, "Crates") and is filled in
+//! by its own issue; it exports nothing yet, so nothing can depend on a placeholder.

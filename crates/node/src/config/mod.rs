@@ -1,0 +1,342 @@
+//! Node configuration: defaults < TOML file < `RESTAKED_*` environment < command-line flags.
+//!
+//! Every key is documented in `docs/config.md`. Loading collects all problems at once, each with
+//! the key's path and where its value came from, so an operator fixes a file in one pass.
+
+mod reader;
+
+use std::{collections::HashMap, fmt, net::SocketAddr, path::PathBuf, time::Duration};
+
+use config::{ConfigError, Environment, File, FileFormat, Map, Source, Value, ValueKind};
+use serde::{Serialize, Serializer};
+use zeroize::Zeroizing;
+
+pub use reader::ConfigIssue;
+use reader::{Reader, duration, non_empty, one_of, parsed, text};
+
+/// Prefix of the environment variables that set config keys: `RESTAKED_HTTP__LISTEN` sets `http.listen`.
+pub const ENV_PREFIX: &str = "RESTAKED";
+/// Separator between sections in environment variable names.
+pub const ENV_SEPARATOR: &str = "__";
+const ENV_ORIGIN: &str = "the environment";
+const CLI_ORIGIN: &str = "the command line";
+
+/// Default HTTP listen address (metrics, health, EigenLayer node API).
+pub const DEFAULT_HTTP_LISTEN: &str = "127.0.0.1:7600";
+/// Default gRPC listen address (admin API).
+pub const DEFAULT_GRPC_LISTEN: &str = "127.0.0.1:7601";
+/// Default data directory, the systemd unit's `StateDirectory`.
+pub const DEFAULT_DATA_DIR: &str = "/var/lib/restaked";
+
+/// The effective configuration of a node.
+#[derive(Debug, Clone, Serialize)]
+pub struct Config {
+    /// Directory holding the store, the lock file and `endpoints.json`.
+    pub data_dir: PathBuf,
+    /// Identity of this node.
+    pub node: NodeSettings,
+    /// The HTTP server.
+    pub http: HttpSettings,
+    /// The gRPC admin server.
+    pub grpc: GrpcSettings,
+    /// Logging.
+    pub log: LogSettings,
+    /// Graceful shutdown.
+    pub shutdown: ShutdownSettings,
+    /// The SQLite store.
+    pub store: StoreSettings,
+}
+
+/// `[node]`: identity of this node.
+#[derive(Debug, Clone, Serialize)]
+pub struct NodeSettings {
+    /// Name reported by `/eigen/node` and `GetStatus`.
+    pub name: String,
+}
+
+/// `[http]`: metrics, health and the EigenLayer AVS node API.
+#[derive(Debug, Clone, Serialize)]
+pub struct HttpSettings {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+}
+
+/// `[grpc]`: the admin API.
+#[derive(Debug, Clone, Serialize)]
+pub struct GrpcSettings {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// Bearer token required on admin calls; `None` means no authentication (loopback use).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auth_token: Option<Secret>,
+}
+
+/// `[log]`: logging.
+#[derive(Debug, Clone, Serialize)]
+pub struct LogSettings {
+    /// `tracing` filter directives, e.g. `info` or `info,restaked=debug`.
+    pub level: String,
+    /// Output format.
+    pub format: LogFormat,
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Human,
+    /// One JSON object per line.
+    Json,
+}
+
+/// `[shutdown]`: graceful shutdown.
+#[derive(Debug, Clone, Serialize)]
+pub struct ShutdownSettings {
+    /// How long in-flight work may take to finish after SIGTERM before the node stops anyway.
+    #[serde(serialize_with = "human_duration")]
+    pub drain_timeout: Duration,
+}
+
+/// `[store]`: the SQLite store.
+#[derive(Debug, Clone, Serialize)]
+pub struct StoreSettings {
+    /// How long a writer waits for a lock held by another connection before giving up.
+    #[serde(serialize_with = "human_duration")]
+    pub busy_timeout: Duration,
+    /// Integrity check run at startup.
+    pub integrity_check: IntegrityCheck,
+}
+
+/// Which SQLite integrity check runs at startup.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum IntegrityCheck {
+    /// `PRAGMA quick_check`: structure of every page, linear in file size.
+    Quick,
+    /// `PRAGMA integrity_check`: also checks that indexes match their tables.
+    Full,
+}
+
+/// A secret value from the config: zeroized on drop, never printed.
+#[derive(Clone)]
+pub struct Secret(Zeroizing<String>);
+
+impl Secret {
+    /// The secret itself, for the one place that needs it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+impl Serialize for Secret {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str("<redacted>")
+    }
+}
+
+fn human_duration<S: Serializer>(value: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_str(&humantime::format_duration(*value))
+}
+
+/// Where a configuration comes from.
+#[derive(Debug, Clone, Default)]
+pub struct ConfigSources {
+    /// The TOML file, if any; it must exist when given.
+    pub file: Option<PathBuf>,
+    /// Environment variables to read; `None` reads the process environment.
+    pub env: Option<HashMap<String, String>>,
+    /// `(key, value)` pairs from command-line flags, highest precedence.
+    pub overrides: Vec<(String, String)>,
+    /// Default for `data_dir` when no layer sets it; `None` uses [`DEFAULT_DATA_DIR`].
+    pub default_data_dir: Option<PathBuf>,
+}
+
+/// Everything wrong with a configuration.
+#[derive(Debug, Clone, thiserror::Error)]
+pub struct ConfigErrors(pub Vec<ConfigIssue>);
+
+impl fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.0.len();
+        writeln!(
+            f,
+            "invalid configuration ({n} problem{}):",
+            if n == 1 { "" } else { "s" }
+        )?;
+        for issue in &self.0 {
+            writeln!(f, "  {issue}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Command-line overrides as a `config` source, so their origin shows in errors.
+#[derive(Debug, Clone)]
+struct CommandLine(Vec<(String, String)>);
+
+impl Source for CommandLine {
+    fn clone_into_box(&self) -> Box<dyn Source + Send + Sync> {
+        Box::new(self.clone())
+    }
+
+    fn collect(&self) -> Result<Map<String, Value>, ConfigError> {
+        let origin = CLI_ORIGIN.to_owned();
+        Ok(self
+            .0
+            .iter()
+            .map(|(key, value)| {
+                (
+                    key.clone(),
+                    Value::new(Some(&origin), ValueKind::String(value.clone())),
+                )
+            })
+            .collect())
+    }
+}
+
+/// The environment variable that sets `path`.
+pub fn env_var_for(path: &str) -> String {
+    format!(
+        "{ENV_PREFIX}_{}",
+        path.replace('.', ENV_SEPARATOR).to_uppercase()
+    )
+}
+
+impl Config {
+    /// Loads and validates the configuration from its layers.
+    pub fn load(sources: &ConfigSources) -> Result<Self, ConfigErrors> {
+        let mut builder = config::Config::builder();
+        if let Some(file) = &sources.file {
+            builder = builder.add_source(
+                File::from(file.as_path())
+                    .format(FileFormat::Toml)
+                    .required(true),
+            );
+        }
+        builder = builder.add_source(
+            Environment::with_prefix(ENV_PREFIX)
+                .prefix_separator("_")
+                .separator(ENV_SEPARATOR)
+                .try_parsing(true)
+                .source(sources.env.clone()),
+        );
+        builder = builder.add_source(CommandLine(sources.overrides.clone()));
+        let merged = builder.build().and_then(|c| c.collect()).map_err(|e| {
+            let path = sources
+                .file
+                .as_ref()
+                .map_or_else(|| "config".to_owned(), |f| f.display().to_string());
+            ConfigErrors(vec![ConfigIssue {
+                path,
+                message: e.to_string(),
+                origin: None,
+            }])
+        })?;
+        let mut reader = Reader::new(&merged);
+        let config = Self::read(&mut reader, sources);
+        let mut issues = reader.finish();
+        if issues.is_empty() {
+            return Ok(config);
+        }
+        for issue in &mut issues {
+            issue.origin = match issue.origin.as_deref() {
+                Some(ENV_ORIGIN) => {
+                    Some(format!("environment variable {}", env_var_for(&issue.path)))
+                }
+                Some(CLI_ORIGIN) => Some(CLI_ORIGIN.to_owned()),
+                // `config` records file origins relative to the working directory; name the
+                // file as the operator gave it.
+                Some(_) => sources.file.as_ref().map(|f| f.display().to_string()),
+                None => None,
+            };
+        }
+        Err(ConfigErrors(issues))
+    }
+
+    fn read(r: &mut Reader<'_>, sources: &ConfigSources) -> Self {
+        let default_addr = |s: &str| {
+            s.parse::<SocketAddr>()
+                .unwrap_or(SocketAddr::from(([127, 0, 0, 1], 0)))
+        };
+        let default_data_dir = sources
+            .default_data_dir
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
+        let config = Self {
+            data_dir: r.read("data_dir", default_data_dir, |v| non_empty(v).map(PathBuf::from)),
+            node: NodeSettings {
+                name: r.read("node.name", "restaked".to_owned(), |v| {
+                    let name = non_empty(v)?;
+                    if name.len() > 64 { Err("must be at most 64 characters".to_owned()) } else { Ok(name) }
+                }),
+            },
+            http: HttpSettings {
+                listen: r.read("http.listen", default_addr(DEFAULT_HTTP_LISTEN), parsed("a socket address (IP:PORT)")),
+            },
+            grpc: GrpcSettings {
+                listen: r.read("grpc.listen", default_addr(DEFAULT_GRPC_LISTEN), parsed("a socket address (IP:PORT)")),
+                auth_token: r.optional("grpc.auth_token", |v| {
+                    let token = text(v)?;
+                    if token.len() < 16 {
+                        Err("must be at least 16 characters".to_owned())
+                    } else {
+                        Ok(Secret(Zeroizing::new(token)))
+                    }
+                }),
+            },
+            log: LogSettings {
+                level: r.read("log.level", "info".to_owned(), |v| {
+                    let level = text(v)?;
+                    tracing_subscriber::EnvFilter::try_new(&level)
+                        .map(|_| level.clone())
+                        .map_err(|e| format!("{level:?} is not a log filter such as \"info\" or \"info,restaked=debug\": {e}"))
+                }),
+                format: r.read("log.format", LogFormat::Human, |v| {
+                    one_of(&["human", "json"])(v).map(|s| if s == "json" { LogFormat::Json } else { LogFormat::Human })
+                }),
+            },
+            shutdown: ShutdownSettings {
+                drain_timeout: r.read("shutdown.drain_timeout", Duration::from_secs(30), |v| {
+                    let d = duration(v)?;
+                    if d.is_zero() || d > Duration::from_secs(600) {
+                        Err("must be more than 0s and at most 10m".to_owned())
+                    } else {
+                        Ok(d)
+                    }
+                }),
+            },
+            store: StoreSettings {
+                busy_timeout: r.read("store.busy_timeout", Duration::from_secs(5), |v| {
+                    let d = duration(v)?;
+                    if d > Duration::from_secs(60) { Err("must be at most 60s".to_owned()) } else { Ok(d) }
+                }),
+                integrity_check: r.read("store.integrity_check", IntegrityCheck::Quick, |v| {
+                    one_of(&["quick", "full"])(v).map(|s| if s == "full" { IntegrityCheck::Full } else { IntegrityCheck::Quick })
+                }),
+            },
+        };
+        if config.http.listen == config.grpc.listen && config.http.listen.port() != 0 {
+            r.issue(
+                "grpc.listen",
+                format!("same address as http.listen ({})", config.http.listen),
+            );
+        }
+        config
+    }
+
+    /// The effective configuration as TOML, secrets redacted.
+    pub fn dump(&self) -> String {
+        toml::to_string(self)
+            .unwrap_or_else(|e| format!("# the configuration could not be printed: {e}\n"))
+    }
+}
+
+#[cfg(test)]
+mod tests;

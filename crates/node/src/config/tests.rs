@@ -1,0 +1,273 @@
+use std::{collections::HashMap, io::Write};
+
+use proptest::prelude::*;
+
+use super::*;
+
+fn sources(
+    toml: Option<&str>,
+    env: &[(&str, &str)],
+    cli: &[(&str, &str)],
+) -> (ConfigSources, Option<tempfile::NamedTempFile>) {
+    let file = toml.map(|text| {
+        let mut f = tempfile::Builder::new().suffix(".toml").tempfile().unwrap();
+        f.write_all(text.as_bytes()).unwrap();
+        f
+    });
+    let sources = ConfigSources {
+        file: file.as_ref().map(|f| f.path().to_owned()),
+        env: Some(
+            env.iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect::<HashMap<_, _>>(),
+        ),
+        overrides: cli
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
+        default_data_dir: None,
+    };
+    (sources, file)
+}
+
+fn load(
+    toml: Option<&str>,
+    env: &[(&str, &str)],
+    cli: &[(&str, &str)],
+) -> Result<Config, ConfigErrors> {
+    let (sources, _file) = sources(toml, env, cli);
+    Config::load(&sources)
+}
+
+fn issue_lines(errors: &ConfigErrors) -> Vec<String> {
+    errors.0.iter().map(ToString::to_string).collect()
+}
+
+#[test]
+fn defaults_bind_loopback_and_use_var_lib() {
+    let config = load(None, &[], &[]).unwrap();
+    assert_eq!(config.http.listen.to_string(), DEFAULT_HTTP_LISTEN);
+    assert_eq!(config.grpc.listen.to_string(), DEFAULT_GRPC_LISTEN);
+    assert_eq!(config.data_dir, PathBuf::from(DEFAULT_DATA_DIR));
+    assert_eq!(config.shutdown.drain_timeout, Duration::from_secs(30));
+    assert_eq!(config.log.format, LogFormat::Human);
+    assert!(config.grpc.auth_token.is_none());
+}
+
+#[test]
+fn layers_apply_file_then_environment_then_flags() {
+    let toml = "data_dir = \"/from/file\"\n[node]\nname = \"file\"\n[log]\nlevel = \"debug\"\n";
+    let env = [
+        ("RESTAKED_NODE__NAME", "env"),
+        ("RESTAKED_DATA_DIR", "/from/env"),
+    ];
+    let cli = [("data_dir", "/from/cli")];
+    let config = load(Some(toml), &env, &cli).unwrap();
+    assert_eq!(config.log.level, "debug", "file beats defaults");
+    assert_eq!(config.node.name, "env", "environment beats file");
+    assert_eq!(
+        config.data_dir,
+        PathBuf::from("/from/cli"),
+        "flags beat environment"
+    );
+}
+
+#[test]
+fn environment_numbers_and_durations_are_accepted() {
+    let env = [
+        ("RESTAKED_SHUTDOWN__DRAIN_TIMEOUT", "5"),
+        ("RESTAKED_STORE__BUSY_TIMEOUT", "250ms"),
+    ];
+    let config = load(None, &env, &[]).unwrap();
+    assert_eq!(config.shutdown.drain_timeout, Duration::from_secs(5));
+    assert_eq!(config.store.busy_timeout, Duration::from_millis(250));
+}
+
+#[test]
+fn collects_every_error_with_its_key_path() {
+    let toml = r#"
+data_dir = ""
+[http]
+listen = "localhost"
+[grpc]
+listen = "127.0.0.1:99999"
+auth_token = "short"
+[log]
+format = "xml"
+level = "info,[["
+[shutdown]
+drain_timeout = "soon"
+[store]
+integrity_check = "sometimes"
+"#;
+    let errors = load(Some(toml), &[], &[]).unwrap_err();
+    let paths: Vec<&str> = errors.0.iter().map(|i| i.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "data_dir",
+            "grpc.auth_token",
+            "grpc.listen",
+            "http.listen",
+            "log.format",
+            "log.level",
+            "shutdown.drain_timeout",
+            "store.integrity_check"
+        ]
+    );
+    let text = errors.to_string();
+    assert!(
+        text.starts_with("invalid configuration (8 problems):"),
+        "{text}"
+    );
+    assert!(
+        text.contains("http.listen: \"localhost\" is not a socket address"),
+        "{text}"
+    );
+    assert!(
+        text.contains("log.format: \"xml\" is not one of: human, json"),
+        "{text}"
+    );
+}
+
+#[test]
+fn unknown_keys_are_rejected_with_the_closest_known_key() {
+    let toml = "[http]\nlisten_addr = \"127.0.0.1:1\"\n[grcp]\nlisten = \"127.0.0.1:2\"\n[log]\nformt = \"json\"\nzzz = 1\n";
+    let errors = load(Some(toml), &[], &[]).unwrap_err();
+    let lines = issue_lines(&errors);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("grcp: unknown key (did you mean `grpc`?)")),
+        "{lines:?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("http.listen_addr: unknown key (did you mean `http.listen`?)")),
+        "{lines:?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("log.formt: unknown key (did you mean `log.format`?)")),
+        "{lines:?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("log.zzz: unknown key") && !l.contains("did you mean")),
+        "{lines:?}"
+    );
+}
+
+#[test]
+fn a_section_given_as_a_value_is_an_error() {
+    let errors = load(Some("http = 5\n"), &[], &[]).unwrap_err();
+    assert_eq!(
+        issue_lines(&errors)[0].split(" (set in").next(),
+        Some("http: expected a table of settings, found an integer")
+    );
+}
+
+#[test]
+fn errors_name_the_environment_variable_or_file_they_came_from() {
+    let env = [
+        ("RESTAKED_HTTP__LISTEN", "nowhere"),
+        ("RESTAKED_HTTP__LISTN", "x"),
+    ];
+    let errors = load(None, &env, &[]).unwrap_err();
+    let lines = issue_lines(&errors);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.ends_with("(set in environment variable RESTAKED_HTTP__LISTEN)")),
+        "{lines:?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("http.listn: unknown key (did you mean `http.listen`?)")),
+        "{lines:?}"
+    );
+
+    let (sources, file) = sources(Some("[log]\nformat = 3\n"), &[], &[]);
+    let errors = Config::load(&sources).unwrap_err();
+    let file = file.unwrap();
+    assert!(
+        issue_lines(&errors)[0].contains(&file.path().display().to_string()),
+        "{errors}"
+    );
+
+    let errors = load(None, &[], &[("grpc.listen", "bad")]).unwrap_err();
+    assert!(
+        issue_lines(&errors)[0].ends_with("(set in the command line)"),
+        "{errors}"
+    );
+}
+
+#[test]
+fn a_missing_or_unparsable_file_is_one_clear_error() {
+    let sources = ConfigSources {
+        file: Some(PathBuf::from("/nonexistent/restaked.toml")),
+        env: Some(HashMap::new()),
+        ..ConfigSources::default()
+    };
+    let errors = Config::load(&sources).unwrap_err();
+    assert!(
+        errors.to_string().contains("/nonexistent/restaked.toml"),
+        "{errors}"
+    );
+    let errors = load(Some("[http\nlisten ="), &[], &[]).unwrap_err();
+    assert_eq!(errors.0.len(), 1, "{errors}");
+}
+
+#[test]
+fn http_and_grpc_may_not_share_a_port() {
+    let cli = [
+        ("http.listen", "127.0.0.1:9000"),
+        ("grpc.listen", "127.0.0.1:9000"),
+    ];
+    let errors = load(None, &[], &cli).unwrap_err();
+    assert!(
+        issue_lines(&errors)[0].starts_with("grpc.listen: same address as http.listen"),
+        "{errors}"
+    );
+}
+
+#[test]
+fn dump_redacts_secrets_and_reloads_to_the_same_config() {
+    let token = "s3cret-token-0123456789";
+    let config = load(None, &[], &[("grpc.auth_token", token)]).unwrap();
+    assert_eq!(
+        config.grpc.auth_token.as_ref().map(Secret::expose),
+        Some(token)
+    );
+    assert!(!format!("{config:?}").contains(token));
+    let dump = config.dump();
+    assert!(!dump.contains(token), "{dump}");
+    assert!(dump.contains("auth_token = \"<redacted>\""), "{dump}");
+
+    let plain = load(None, &[], &[("shutdown.drain_timeout", "1m 30s")]).unwrap();
+    let reloaded = load(Some(&plain.dump()), &[], &[]).unwrap();
+    assert_eq!(reloaded.dump(), plain.dump());
+    assert_eq!(reloaded.shutdown.drain_timeout, Duration::from_secs(90));
+}
+
+#[test]
+fn env_var_names_follow_the_key_path() {
+    assert_eq!(
+        env_var_for("shutdown.drain_timeout"),
+        "RESTAKED_SHUTDOWN__DRAIN_TIMEOUT"
+    );
+}
+
+proptest! {
+    #[test]
+    fn any_unknown_top_level_key_is_reported_by_name(key in "[a-z][a-z_]{0,12}") {
+        prop_assume!(!["data_dir", "node", "http", "grpc", "log", "shutdown", "store"].contains(&key.as_str()));
+        let errors = load(Some(&format!("{key} = 1\n")), &[], &[]).unwrap_err();
+        prop_assert_eq!(errors.0.len(), 1);
+        prop_assert_eq!(&errors.0[0].path, &key);
+    }
+}

@@ -1,0 +1,14 @@
+//! The restaked node: configuration, the store, the HTTP and gRPC surfaces, and the
+//! startup/shutdown sequence that ties them together. `main.rs` only calls [`cli::main`].
+
+pub mod cli;
+pub mod config;
+pub mod grpc;
+pub mod http;
+pub mod lock;
+pub mod metrics;
+pub mod node;
+pub mod probe;
+pub mod readiness;
+pub mod store;
+pub mod telemetry;

@@ -1,0 +1,5 @@
+//! The `restaked` binary.
+
+fn main() -> std::process::ExitCode {
+    restaked::cli::main()
+}
