@@ -1,1 +1,5 @@
-fn main() {}
+//! The `restakectl` binary.
+
+fn main() -> std::process::ExitCode {
+    restakectl::main()
+}

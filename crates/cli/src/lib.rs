@@ -1,0 +1,336 @@
+//! `restakectl`, the admin client of a restaked node: readable tables for people, `--json`
+//! on every command for scripts. `main.rs` only calls [`main`].
+
+mod table;
+
+use std::{
+    process::ExitCode,
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
+
+use clap::{Parser, Subcommand};
+use restake_api::v1::{
+    self, GetStatusRequest, GetStatusResponse, ShutdownRequest,
+    node_service_client::NodeServiceClient,
+};
+use serde::Serialize;
+use tonic::{
+    Request, Status,
+    metadata::{Ascii, MetadataValue},
+    service::interceptor::InterceptedService,
+    transport::{Channel, Endpoint},
+};
+
+/// Default gRPC address of a node (its `grpc.listen` default).
+pub const DEFAULT_ENDPOINT: &str = "http://127.0.0.1:7601";
+
+/// restakectl: administer a running restaked node over its gRPC admin API.
+#[derive(Debug, Parser)]
+#[command(name = "restakectl", version, about, long_about = None)]
+pub struct Cli {
+    /// gRPC address of the node.
+    #[arg(long, global = true, env = "RESTAKECTL_ENDPOINT", default_value = DEFAULT_ENDPOINT, value_name = "URL")]
+    endpoint: String,
+    /// Bearer token, when the node sets `grpc.auth_token`.
+    #[arg(
+        long,
+        global = true,
+        env = "RESTAKECTL_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
+    token: Option<String>,
+    /// Give up on a call after this long.
+    #[arg(long, global = true, default_value = "5s", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    timeout: Duration,
+    /// Print JSON instead of tables, for scripts.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Version, uptime, data dir and the readiness of each component.
+    Status,
+    /// Ask the node to shut down gracefully (drain, flush, exit 0).
+    Shutdown {
+        /// Recorded in the node's log.
+        #[arg(long, default_value = "requested with restakectl")]
+        reason: String,
+    },
+}
+
+/// Why a command failed, with the exit code for each case (sysexits(3)).
+#[derive(Debug, thiserror::Error)]
+enum CliError {
+    #[error("{0:?} is not a valid endpoint URL (expected e.g. {DEFAULT_ENDPOINT}): {1}")]
+    InvalidEndpoint(String, String),
+    #[error("the token is not valid in an HTTP header")]
+    InvalidToken,
+    #[error(
+        "cannot reach restaked at {endpoint}: {reason}. Is the node running? Set --endpoint or RESTAKECTL_ENDPOINT to its grpc.listen address"
+    )]
+    Unreachable { endpoint: String, reason: String },
+    #[error(
+        "restaked at {endpoint} refused the call: {message}. Pass the node's grpc.auth_token with --token or RESTAKECTL_TOKEN"
+    )]
+    Unauthenticated { endpoint: String, message: String },
+    #[error("restaked at {endpoint} answered {code:?}: {message}")]
+    Rpc {
+        endpoint: String,
+        code: tonic::Code,
+        message: String,
+    },
+}
+
+impl CliError {
+    fn exit_code(&self) -> u8 {
+        match self {
+            Self::InvalidEndpoint(..) | Self::InvalidToken => 64,
+            Self::Unreachable { .. } => 69,
+            Self::Unauthenticated { .. } => 77,
+            Self::Rpc { .. } => 1,
+        }
+    }
+
+    fn from_status(endpoint: &str, status: Status) -> Self {
+        let endpoint = endpoint.to_owned();
+        let message = status.message().to_owned();
+        match status.code() {
+            tonic::Code::Unavailable | tonic::Code::DeadlineExceeded => Self::Unreachable {
+                endpoint,
+                reason: message,
+            },
+            tonic::Code::Unauthenticated => Self::Unauthenticated { endpoint, message },
+            code => Self::Rpc {
+                endpoint,
+                code,
+                message,
+            },
+        }
+    }
+}
+
+type Interceptor = Box<dyn FnMut(Request<()>) -> Result<Request<()>, Status> + Send>;
+type NodeClient = NodeServiceClient<InterceptedService<Channel, Interceptor>>;
+
+async fn connect(cli: &Cli) -> Result<NodeClient, CliError> {
+    let endpoint = Endpoint::from_shared(cli.endpoint.clone())
+        .map_err(|e| CliError::InvalidEndpoint(cli.endpoint.clone(), e.to_string()))?
+        .connect_timeout(cli.timeout)
+        .timeout(cli.timeout);
+    let channel = endpoint
+        .connect()
+        .await
+        .map_err(|e| CliError::Unreachable {
+            endpoint: cli.endpoint.clone(),
+            reason: error_chain(&e),
+        })?;
+    let auth: Option<MetadataValue<Ascii>> = cli
+        .token
+        .as_ref()
+        .map(|t| format!("Bearer {t}").parse())
+        .transpose()
+        .map_err(|_| CliError::InvalidToken)?;
+    let interceptor: Interceptor = Box::new(move |mut request: Request<()>| {
+        if let Some(auth) = &auth {
+            request.metadata_mut().insert("authorization", auth.clone());
+        }
+        Ok(request)
+    });
+    Ok(NodeServiceClient::with_interceptor(channel, interceptor))
+}
+
+/// The innermost cause is what tells an operator what happened ("Connection refused").
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        // hyper and tonic repeat their own prefix at each level; print each distinct part once.
+        if !message.contains(&text) {
+            message = format!("{message}: {text}");
+        }
+        source = cause.source();
+    }
+    message
+}
+
+/// `GetStatus` as printed by `--json`.
+#[derive(Debug, Serialize)]
+struct StatusJson {
+    version: String,
+    node_name: String,
+    ready: bool,
+    uptime_seconds: u64,
+    started_at_unix_seconds: u64,
+    data_dir: String,
+    dev_mode: bool,
+    components: Vec<ComponentJson>,
+}
+
+#[derive(Debug, Serialize)]
+struct ComponentJson {
+    name: String,
+    state: &'static str,
+    message: String,
+}
+
+fn state_name(state: i32) -> &'static str {
+    match v1::ComponentState::try_from(state) {
+        Ok(v1::ComponentState::Starting) => "starting",
+        Ok(v1::ComponentState::Ready) => "ready",
+        Ok(v1::ComponentState::Degraded) => "degraded",
+        Ok(v1::ComponentState::Failed) => "failed",
+        Ok(v1::ComponentState::Stopping) => "stopping",
+        Ok(v1::ComponentState::Unspecified) | Err(_) => "unknown",
+    }
+}
+
+impl From<GetStatusResponse> for StatusJson {
+    fn from(s: GetStatusResponse) -> Self {
+        Self {
+            components: s
+                .components
+                .into_iter()
+                .map(|c| ComponentJson {
+                    state: state_name(c.state),
+                    name: c.name,
+                    message: c.message,
+                })
+                .collect(),
+            version: s.version,
+            node_name: s.node_name,
+            ready: s.ready,
+            uptime_seconds: s.uptime_seconds,
+            started_at_unix_seconds: s.started_at_unix_seconds,
+            data_dir: s.data_dir,
+            dev_mode: s.dev_mode,
+        }
+    }
+}
+
+fn status_table(status: &StatusJson) -> String {
+    let started = UNIX_EPOCH + Duration::from_secs(status.started_at_unix_seconds);
+    let mut out = table::pairs(&[
+        (
+            "Node",
+            format!("{} (restaked {})", status.node_name, status.version),
+        ),
+        (
+            "Ready",
+            if status.ready {
+                "yes".to_owned()
+            } else {
+                "no".to_owned()
+            },
+        ),
+        (
+            "Uptime",
+            format!(
+                "{} (since {})",
+                humantime::format_duration(Duration::from_secs(status.uptime_seconds)),
+                humantime::format_rfc3339_seconds(started)
+            ),
+        ),
+        ("Data dir", status.data_dir.clone()),
+        (
+            "Dev mode",
+            if status.dev_mode {
+                "yes".to_owned()
+            } else {
+                "no".to_owned()
+            },
+        ),
+    ]);
+    out.push('\n');
+    let rows: Vec<Vec<String>> = status
+        .components
+        .iter()
+        .map(|c| vec![c.name.clone(), c.state.to_owned(), c.message.clone()])
+        .collect();
+    out.push_str(&table::render(&["COMPONENT", "STATE", "MESSAGE"], &rows));
+    out
+}
+
+async fn execute(cli: &Cli) -> Result<String, CliError> {
+    let mut client = connect(cli).await?;
+    let rpc = |status| CliError::from_status(&cli.endpoint, status);
+    match &cli.command {
+        Command::Status => {
+            let status = StatusJson::from(
+                client
+                    .get_status(GetStatusRequest {})
+                    .await
+                    .map_err(rpc)?
+                    .into_inner(),
+            );
+            Ok(if cli.json {
+                json_line(&status)
+            } else {
+                status_table(&status)
+            })
+        }
+        Command::Shutdown { reason } => {
+            client
+                .shutdown(ShutdownRequest {
+                    reason: reason.clone(),
+                })
+                .await
+                .map_err(rpc)?;
+            let requested_at = SystemTime::now();
+            Ok(if cli.json {
+                json_line(&serde_json::json!({ "shutdown": "requested", "endpoint": cli.endpoint }))
+            } else {
+                format!(
+                    "shutdown requested at {}; the node drains and exits\n",
+                    humantime::format_rfc3339_seconds(requested_at)
+                )
+            })
+        }
+    }
+}
+
+fn json_line<T: Serialize>(value: &T) -> String {
+    // Serializing plain structs of strings and numbers cannot fail.
+    let mut line =
+        serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
+    line.push('\n');
+    line
+}
+
+/// Parses the command line and runs it; the process exits with the returned code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("restakectl: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(execute(&cli)) {
+        Ok(output) => {
+            print!("{output}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            if cli.json {
+                eprint!(
+                    "{}",
+                    json_line(
+                        &serde_json::json!({ "error": e.to_string(), "exit_code": e.exit_code() })
+                    )
+                );
+            } else {
+                eprintln!("restakectl: {e}");
+            }
+            ExitCode::from(e.exit_code())
+        }
+    }
+}

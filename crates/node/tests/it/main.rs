@@ -1,0 +1,12 @@
+//! Integration tests: the real `restaked` binary on ephemeral ports, driven as an operator would.
+
+// Test helpers fail the test by panicking, like the tests themselves.
+#![allow(clippy::unwrap_used, clippy::expect_used, unreachable_pub)]
+
+mod cli;
+mod config;
+mod grpc;
+mod http;
+mod lifecycle;
+mod process;
+mod restakectl;
