@@ -4,6 +4,9 @@
 //! Goals (issue 3): ready in at most 0.5 s, idle RSS at most 40 MB. Run with
 //! `scripts/bench-node.sh` or `cargo bench -p restaked --bench node_startup`.
 
+// A benchmark aborts on any setup failure, like a test.
+#![allow(clippy::expect_used, missing_docs)]
+
 use std::{
     fs,
     process::{Child, Command, Stdio},
