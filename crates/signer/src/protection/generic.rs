@@ -1,0 +1,114 @@
+//! The generic rule for AVS duties: one message per (key, domain, conflict key), and an
+//! ordering that must advance where the duty asks for it.
+
+use rusqlite::{OptionalExtension, Transaction, params};
+
+use super::{
+    Classifier, ProtectionError, key_id,
+    outcome::{Outcome, Refusal, from_sql, to_sql},
+};
+
+/// A generic signing record as the store sees it: the message itself is reduced to its hash.
+#[derive(Debug, Clone, Copy)]
+pub struct GenericRecord<'a> {
+    /// Signature scheme name (`bls12-381`, `bn254`, `secp256k1`).
+    pub scheme: &'a str,
+    /// The key's public key bytes.
+    pub public_key: &'a [u8],
+    /// The duty's domain, e.g. `oracle/eth-usd`.
+    pub domain: &'a str,
+    /// What two messages must not differ on, e.g. a round number or a bridge index.
+    pub conflict_key: &'a [u8],
+    /// `Some(n)`: `n` must be above every ordering signed in this domain with this key.
+    pub ordering: Option<u64>,
+    /// SHA-256 of the message.
+    pub message_hash: [u8; 32],
+    /// The signature to record (and to return for identical re-requests).
+    pub signature: &'a [u8],
+    /// Unix seconds, for the operator's history.
+    pub signed_at: i64,
+}
+
+/// Checks `record` against history and, if safe, inserts it; all within `tx`.
+pub(crate) fn check_and_record(
+    tx: &Transaction<'_>,
+    c: &Classifier,
+    record: &GenericRecord<'_>,
+) -> Result<Outcome, ProtectionError> {
+    let key = key_id(tx, c, record.scheme, record.public_key)?;
+    let prior: Option<(Vec<u8>, Vec<u8>)> = tx
+        .query_row(
+            "SELECT message_hash, signature FROM protection_messages
+             WHERE key_id = ?1 AND domain = ?2 AND conflict_key = ?3",
+            params![key, record.domain, record.conflict_key],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()
+        .map_err(c.err("look up conflict key"))?;
+    if let Some((hash, signature)) = prior {
+        if hash.as_slice() == record.message_hash {
+            return Ok(Outcome::SameData { signature });
+        }
+        let mut recorded_hash = [0u8; 32];
+        if hash.len() == 32 {
+            recorded_hash.copy_from_slice(&hash);
+        }
+        return Ok(Outcome::Refused(Refusal::ConflictingMessage {
+            domain: record.domain.to_owned(),
+            recorded_hash,
+            requested_hash: record.message_hash,
+        }));
+    }
+    let (ordered, unordered, latest): (i64, i64, Option<i64>) = tx
+        .query_row(
+            "SELECT COUNT(ordering), COUNT(*) - COUNT(ordering), MAX(ordering) FROM protection_messages
+             WHERE key_id = ?1 AND domain = ?2",
+            params![key, record.domain],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .map_err(c.err("read domain ordering"))?;
+    let ordering = match record.ordering {
+        Some(requested) => {
+            if unordered > 0 {
+                return Ok(Outcome::Refused(Refusal::OrderingMismatch {
+                    domain: record.domain.to_owned(),
+                }));
+            }
+            let requested_sql = match to_sql("ordering", requested) {
+                Ok(v) => v,
+                Err(refusal) => return Ok(Outcome::Refused(refusal)),
+            };
+            if let Some(latest) = latest
+                && latest >= requested_sql
+            {
+                return Ok(Outcome::Refused(Refusal::OrderingNotAdvanced {
+                    domain: record.domain.to_owned(),
+                    latest: from_sql(latest),
+                    requested,
+                }));
+            }
+            Some(requested_sql)
+        }
+        None if ordered > 0 => {
+            return Ok(Outcome::Refused(Refusal::OrderingMismatch {
+                domain: record.domain.to_owned(),
+            }));
+        }
+        None => None,
+    };
+    tx.execute(
+        "INSERT INTO protection_messages (key_id, domain, conflict_key, ordering, message_hash, signature, signed_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            key,
+            record.domain,
+            record.conflict_key,
+            ordering,
+            record.message_hash.as_slice(),
+            record.signature,
+            record.signed_at
+        ],
+    )
+    .map_err(c.err("record signature"))?;
+    Ok(Outcome::Recorded)
+}
