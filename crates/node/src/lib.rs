@@ -5,6 +5,7 @@ pub mod cli;
 pub mod config;
 pub mod grpc;
 pub mod http;
+pub mod keys;
 pub mod lock;
 pub mod metrics;
 pub mod node;

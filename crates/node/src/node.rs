@@ -15,10 +15,16 @@ use tokio::{
 };
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
+use restake_signer::{
+    ProtectedSigner, SignerHealth,
+    protection::{ProtectionDb, ProtectionError},
+};
+
 use crate::{
     config::{Config, ConfigErrors},
     grpc::{self, BearerAuth, NodeApi},
     http::{self, HttpState},
+    keys::{self, KeyLoadError, KeyMetrics},
     lock::{DataDirLock, LockError},
     metrics,
     readiness::{ComponentState, Readiness},
@@ -53,6 +59,15 @@ pub enum NodeError {
     /// The store could not be opened or closed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Keys could not be loaded.
+    #[error(transparent)]
+    Keys(#[from] KeyLoadError),
+    /// The protection tables could not be opened.
+    #[error(transparent)]
+    Protection(#[from] ProtectionError),
+    /// The signer could not start.
+    #[error(transparent)]
+    Signer(#[from] restake_signer::StartError),
     /// A listening socket could not be bound.
     #[error("cannot listen on {addr} ({key}): {source}")]
     Bind {
@@ -81,12 +96,16 @@ pub enum NodeError {
 
 impl NodeError {
     /// Process exit code, following sysexits(3) so supervisors can tell causes apart: 64 for a
-    /// bad config (do not restart), 65 for a store file that needs an operator, 75 when the
-    /// data dir is in use, 1 otherwise.
+    /// bad config and 78 for keys that cannot be loaded (do not restart), 65 for a store file
+    /// that needs an operator, 75 when the data dir is in use, 1 otherwise.
     pub fn exit_code(&self) -> u8 {
         match self {
             Self::Config(_) => 64,
             Self::Store(e) if e.is_data_error() => 65,
+            Self::Protection(
+                ProtectionError::Corrupt { .. } | ProtectionError::NewerSchema { .. },
+            ) => 65,
+            Self::Keys(_) => 78,
             Self::Lock(LockError::Held { .. }) => 75,
             _ => 1,
         }
@@ -141,7 +160,7 @@ pub async fn run(config: Config, options: RunOptions) -> Result<(), NodeError> {
     })?;
 
     let readiness = Readiness::default();
-    for component in ["store", "http", "grpc"] {
+    for component in ["store", "keys", "signer", "http", "grpc"] {
         readiness.set(component, ComponentState::Starting, "starting");
     }
     let store_path = data_dir.join(STORE_FILE);
@@ -157,6 +176,27 @@ pub async fn run(config: Config, options: RunOptions) -> Result<(), NodeError> {
     readiness.ready("store");
 
     let registry = metrics::node_registry(started, readiness.clone())?;
+    let key_metrics = KeyMetrics::register(&registry)?;
+    let signer_settings = config.signer.clone();
+    let dev = options.dev;
+    let keyring =
+        tokio::task::spawn_blocking(move || keys::load(&signer_settings, dev, &key_metrics))
+            .await
+            .map_err(|e| NodeError::Server(format!("key loading task: {e}")))??;
+    readiness.set(
+        "keys",
+        ComponentState::Ready,
+        format!("{} key(s) loaded", keyring.len()),
+    );
+    let protection_path = store.path().to_owned();
+    let busy_timeout = config.store.busy_timeout;
+    let protection =
+        tokio::task::spawn_blocking(move || ProtectionDb::open(&protection_path, busy_timeout))
+            .await
+            .map_err(|e| NodeError::Server(format!("protection store task: {e}")))??;
+    let signer = ProtectedSigner::start(protection, keyring, &registry)?;
+    readiness.ready("signer");
+
     let shutdown = CancellationToken::new();
     let tracker = TaskTracker::new();
 
@@ -222,6 +262,11 @@ pub async fn run(config: Config, options: RunOptions) -> Result<(), NodeError> {
         readiness.clone(),
         shutdown.clone(),
     ));
+    tracker.spawn(watch_signer(
+        signer.health(),
+        readiness.clone(),
+        shutdown.clone(),
+    ));
     write_endpoints(&data_dir, &endpoints)?;
 
     tracing::info!(
@@ -254,6 +299,8 @@ pub async fn run(config: Config, options: RunOptions) -> Result<(), NodeError> {
     };
     tracing::info!(reason, drain_timeout = %humantime::format_duration(config.shutdown.drain_timeout), "shutting down");
     readiness.stopping();
+    // No new signature from here on; requests already queued are still answered and recorded.
+    signer.close();
     shutdown.cancel();
     tracker.close();
     tokio::select! {
@@ -326,6 +373,34 @@ async fn watch_store(store: Arc<Store>, readiness: Readiness, shutdown: Cancella
                 ComponentState::Failed,
                 format!("store check task: {e}"),
             ),
+        }
+    }
+}
+
+/// Mirrors the signer's health into readiness: a signer that cannot record refuses to sign, and
+/// the node must say so on /readyz.
+async fn watch_signer(
+    mut health: tokio::sync::watch::Receiver<SignerHealth>,
+    readiness: Readiness,
+    shutdown: CancellationToken,
+) {
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            changed = health.changed() => if changed.is_err() { return },
+        }
+        let SignerHealth { healthy, message } = health.borrow_and_update().clone();
+        if shutdown.is_cancelled() {
+            return;
+        }
+        if healthy {
+            readiness.ready("signer");
+        } else {
+            readiness.set(
+                "signer",
+                ComponentState::Failed,
+                format!("refusing to sign: {message}"),
+            );
         }
     }
 }

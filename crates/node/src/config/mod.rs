@@ -45,6 +45,8 @@ pub struct Config {
     pub shutdown: ShutdownSettings,
     /// The SQLite store.
     pub store: StoreSettings,
+    /// Keys and the protected signer.
+    pub signer: SignerSettings,
 }
 
 /// `[node]`: identity of this node.
@@ -106,6 +108,43 @@ pub struct StoreSettings {
     pub busy_timeout: Duration,
     /// Integrity check run at startup.
     pub integrity_check: IntegrityCheck,
+}
+
+/// `[signer]`: where the node's keys come from.
+#[derive(Debug, Clone, Serialize)]
+pub struct SignerSettings {
+    /// Directory of EIP-2335 keystores (Lighthouse, Teku or flat layout); `None` loads none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub keystores_dir: Option<PathBuf>,
+    /// Where each keystore's password is; required with `keystores_dir`.
+    #[serde(flatten)]
+    pub passwords: Option<PasswordSettings>,
+    /// What a keystore that cannot be loaded does to startup.
+    pub on_bad_keystore: OnBadKeystore,
+    /// Threads decrypting keystores at startup; 0 means one per CPU core.
+    pub decrypt_threads: usize,
+}
+
+/// The one configured source of keystore passwords.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PasswordSettings {
+    /// `signer.secrets_dir`: Lighthouse's secrets directory, a file per `0x<pubkey>`.
+    SecretsDir(PathBuf),
+    /// `signer.passwords_dir`: a `<keystore name>.txt` per keystore (Teku, Web3Signer).
+    PasswordsDir(PathBuf),
+    /// `signer.password_file`: one password for every keystore.
+    PasswordFile(PathBuf),
+}
+
+/// What a keystore that cannot be loaded (bad JSON, wrong password, unsupported KDF) does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OnBadKeystore {
+    /// Refuse to start (exit 78), naming every bad file.
+    Fail,
+    /// Log it, count it in `restaked_signer_keystore_errors_total`, and start without it.
+    Skip,
 }
 
 /// Which SQLite integrity check runs at startup.
@@ -321,7 +360,24 @@ impl Config {
                     one_of(&["quick", "full"])(v).map(|s| if s == "full" { IntegrityCheck::Full } else { IntegrityCheck::Quick })
                 }),
             },
+            signer: Self::read_signer(r),
         };
+        if let Some(dir) = &config.signer.keystores_dir {
+            if config.signer.passwords.is_none() {
+                r.issue(
+                    "signer.keystores_dir",
+                    format!(
+                        "{} needs a password source: set one of signer.secrets_dir, signer.passwords_dir, signer.password_file",
+                        dir.display()
+                    ),
+                );
+            }
+        } else if config.signer.passwords.is_some() {
+            r.issue(
+                "signer.keystores_dir",
+                "a password source is set but signer.keystores_dir is not",
+            );
+        }
         if config.http.listen == config.grpc.listen && config.http.listen.port() != 0 {
             r.issue(
                 "grpc.listen",
@@ -329,6 +385,47 @@ impl Config {
             );
         }
         config
+    }
+
+    fn read_signer(r: &mut Reader<'_>) -> SignerSettings {
+        let path = |v: &Value| non_empty(v).map(PathBuf::from);
+        let sources = [
+            r.optional("signer.secrets_dir", path)
+                .map(PasswordSettings::SecretsDir),
+            r.optional("signer.passwords_dir", path)
+                .map(PasswordSettings::PasswordsDir),
+            r.optional("signer.password_file", path)
+                .map(PasswordSettings::PasswordFile),
+        ];
+        let mut set = sources.into_iter().flatten();
+        let passwords = set.next();
+        if set.next().is_some() {
+            r.issue(
+                "signer.password_file",
+                "set only one of signer.secrets_dir, signer.passwords_dir, signer.password_file",
+            );
+        }
+        SignerSettings {
+            keystores_dir: r.optional("signer.keystores_dir", path),
+            passwords,
+            on_bad_keystore: r.read("signer.on_bad_keystore", OnBadKeystore::Fail, |v| {
+                one_of(&["fail", "skip"])(v).map(|s| {
+                    if s == "skip" {
+                        OnBadKeystore::Skip
+                    } else {
+                        OnBadKeystore::Fail
+                    }
+                })
+            }),
+            decrypt_threads: r.read("signer.decrypt_threads", 0, |v| {
+                let n: usize = parsed("a number of threads")(v)?;
+                if n > 1024 {
+                    Err("must be at most 1024".to_owned())
+                } else {
+                    Ok(n)
+                }
+            }),
+        }
     }
 
     /// The effective configuration as TOML, secrets redacted.

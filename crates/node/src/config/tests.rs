@@ -271,3 +271,58 @@ proptest! {
         prop_assert_eq!(&errors.0[0].path, &key);
     }
 }
+
+#[test]
+fn keystores_need_exactly_one_password_source() {
+    let config = load(
+        None,
+        &[],
+        &[
+            ("signer.keystores_dir", "/keys"),
+            ("signer.secrets_dir", "/secrets"),
+        ],
+    )
+    .unwrap();
+    assert_eq!(config.signer.keystores_dir, Some(PathBuf::from("/keys")));
+    assert_eq!(
+        config.signer.passwords,
+        Some(PasswordSettings::SecretsDir(PathBuf::from("/secrets")))
+    );
+    assert_eq!(config.signer.on_bad_keystore, OnBadKeystore::Fail);
+    assert!(
+        config.dump().contains("secrets_dir = \"/secrets\""),
+        "{}",
+        config.dump()
+    );
+
+    let errors = load(None, &[], &[("signer.keystores_dir", "/keys")]).unwrap_err();
+    assert!(
+        issue_lines(&errors)[0].starts_with("signer.keystores_dir: /keys needs a password source"),
+        "{errors}"
+    );
+    let errors = load(None, &[], &[("signer.password_file", "/pw")]).unwrap_err();
+    assert!(
+        issue_lines(&errors)[0].contains("signer.keystores_dir is not"),
+        "{errors}"
+    );
+    let both = [
+        ("signer.keystores_dir", "/k"),
+        ("signer.password_file", "/pw"),
+        ("signer.passwords_dir", "/p"),
+    ];
+    let errors = load(None, &[], &both).unwrap_err();
+    assert!(
+        issue_lines(&errors)[0].contains("set only one of"),
+        "{errors}"
+    );
+    let errors = load(
+        None,
+        &[],
+        &[
+            ("signer.on_bad_keystore", "ignore"),
+            ("signer.decrypt_threads", "lots"),
+        ],
+    )
+    .unwrap_err();
+    assert_eq!(errors.0.len(), 2, "{errors}");
+}

@@ -7,6 +7,7 @@ mod cli;
 mod config;
 mod grpc;
 mod http;
+mod keys;
 mod lifecycle;
 mod process;
 mod restakectl;
