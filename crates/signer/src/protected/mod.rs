@@ -14,7 +14,7 @@ use std::{
     collections::{BTreeMap, BTreeSet},
     fmt,
     sync::{
-        Arc,
+        Arc, RwLock,
         atomic::{AtomicBool, Ordering},
         mpsc,
     },
@@ -185,7 +185,13 @@ pub enum KeyringError {
 /// The keys a signer holds, before it starts.
 #[derive(Default)]
 pub struct Keyring {
-    keys: BTreeMap<KeyId, (SigningKey, String)>,
+    keys: BTreeMap<KeyId, Arc<LoadedKey>>,
+}
+
+/// A key in the signer and where it came from.
+struct LoadedKey {
+    key: SigningKey,
+    source: String,
 }
 
 impl fmt::Debug for Keyring {
@@ -220,9 +226,12 @@ impl Keyring {
             scheme: Scheme::Bls12381,
             public_key: public_key.to_vec(),
         };
-        self.keys
-            .entry(id.clone())
-            .or_insert((SigningKey::Bls(key), source.into()));
+        self.keys.entry(id.clone()).or_insert_with(|| {
+            Arc::new(LoadedKey {
+                key: SigningKey::Bls(key),
+                source: source.into(),
+            })
+        });
         Ok(id)
     }
 
@@ -331,7 +340,8 @@ impl Metrics {
 }
 
 struct Inner {
-    keys: BTreeMap<KeyId, (SigningKey, String)>,
+    // Read on every request, written only when keys are imported at run time.
+    keys: RwLock<BTreeMap<KeyId, Arc<LoadedKey>>>,
     writer: mpsc::Sender<Job>,
     closed: AtomicBool,
     health: watch::Receiver<SignerHealth>,
@@ -349,7 +359,7 @@ pub struct ProtectedSigner {
 impl fmt::Debug for ProtectedSigner {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ProtectedSigner")
-            .field("keys", &self.inner.keys.len())
+            .field("keys", &self.keys().len())
             .field("allowed", &self.allowed)
             .finish()
     }
@@ -380,7 +390,7 @@ impl ProtectedSigner {
             .name("protection-writer".to_owned())
             .spawn(move || write_loop(db, &jobs, &health_tx, &writer_metrics))?;
         let inner = Inner {
-            keys: keys.keys,
+            keys: RwLock::new(keys.keys),
             writer,
             closed: AtomicBool::new(false),
             health,
@@ -402,19 +412,53 @@ impl ProtectedSigner {
 
     /// The keys this view may use, with where they came from.
     pub fn keys(&self) -> Vec<KeyInfo> {
-        self.inner
+        let keys = self
+            .inner
             .keys
-            .iter()
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        keys.iter()
             .filter(|(id, _)| {
                 self.allowed
                     .as_ref()
                     .is_none_or(|allowed| allowed.contains(*id))
             })
-            .map(|(id, (_, source))| KeyInfo {
+            .map(|(id, loaded)| KeyInfo {
                 id: id.clone(),
-                source: source.clone(),
+                source: loaded.source.clone(),
             })
             .collect()
+    }
+
+    /// Adds the keys of `keyring` to the running signer (a keystore imported at run time);
+    /// returns the ids that were not loaded before. Their history, if any, is already in the store.
+    pub fn add_keys(&self, keyring: Keyring) -> Vec<KeyId> {
+        let mut keys = self
+            .inner
+            .keys
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        keyring
+            .keys
+            .into_iter()
+            .filter_map(|(id, loaded)| match keys.entry(id.clone()) {
+                std::collections::btree_map::Entry::Occupied(_) => None,
+                std::collections::btree_map::Entry::Vacant(slot) => {
+                    slot.insert(loaded);
+                    Some(id)
+                }
+            })
+            .collect()
+    }
+
+    /// The loaded key `id`, if any.
+    fn loaded(&self, id: &KeyId) -> Option<Arc<LoadedKey>> {
+        self.inner
+            .keys
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .get(id)
+            .cloned()
     }
 
     /// Watches the signer's health (for readiness).
@@ -458,9 +502,10 @@ impl ProtectedSigner {
         {
             return Err(SignError::KeyNotAllowed(request.key));
         }
-        let Some((key, _)) = self.inner.keys.get(&request.key) else {
+        let Some(loaded) = self.loaded(&request.key) else {
             return Err(SignError::UnknownKey(request.key));
         };
+        let key = &loaded.key;
         let message_hash: [u8; 32] = Sha256::digest(&request.message).into();
         // Signed in memory first so signing runs in parallel on the callers' threads; the
         // signature stays here until the writer has committed its record.
@@ -539,12 +584,13 @@ impl ProtectedSigner {
         {
             return Err(SignError::KeyNotAllowed(key.clone()));
         }
-        let (Some((signing_key, _)), Ok(public_key)) = (
-            self.inner.keys.get(key),
+        let (Some(loaded), Ok(public_key)) = (
+            self.loaded(key),
             <[u8; 48]>::try_from(key.public_key.as_slice()),
         ) else {
             return Err(SignError::UnknownKey(key.clone()));
         };
+        let signing_key = &loaded.key;
         let signature = signing_key.sign(&signing_root);
         let (reply, answer) = oneshot::channel();
         let job = Job {

@@ -439,3 +439,29 @@ fn validator_duties_follow_ethereum_rules() {
         .sign_validator_blocking(k, att(5, 6), [9; 32])
         .unwrap();
 }
+
+#[test]
+fn keys_added_at_run_time_sign_and_keep_their_history() {
+    let f = fixture(1);
+    let mut keyring = Keyring::default();
+    let new = keyring.add_bls(&secret(9), None, "imported").unwrap();
+    keyring
+        .add_bls(&secret(1), None, "a duplicate of a loaded key")
+        .unwrap();
+    assert!(matches!(
+        f.signer.sign_blocking(request(&new, "d", b"1", None, b"m")),
+        Err(SignError::UnknownKey(_))
+    ));
+    assert_eq!(f.signer.add_keys(keyring), vec![new.clone()]);
+    assert_eq!(f.signer.keys().len(), 2);
+    f.signer
+        .sign_blocking(request(&new, "d", b"1", None, b"m"))
+        .unwrap();
+    assert_eq!(
+        f.signer
+            .sign_blocking(request(&new, "d", b"1", None, b"other"))
+            .unwrap_err()
+            .reason(),
+        "conflicting_message"
+    );
+}
