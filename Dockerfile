@@ -12,8 +12,7 @@
 # shutdown.drain_timeout; give it more (`--stop-timeout 45`, or `stop_grace_period: 45s` in compose).
 #
 # Restarting: exit 64 (bad config), 65 (store needs an operator) and 78 (keys cannot be loaded)
-# must not be restarted, and
-# Docker's restart policies cannot exclude exit codes; prefer `--restart on-failure:5` over
+# must not be restarted, and Docker's restart policies cannot exclude exit codes; prefer `--restart on-failure:5` over
 # `always`/`unless-stopped` so a bad config or store does not loop forever.
 
 ARG RUST_VERSION=1
