@@ -6,7 +6,11 @@ use prost::Message;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let proto_root = PathBuf::from(env::var("CARGO_MANIFEST_DIR")?).join("../../proto");
-    let files = ["restaked/v1/node.proto"];
+    let files = [
+        "restaked/v1/node.proto",
+        "restaked/v1/keys.proto",
+        "restaked/v1/protection.proto",
+    ];
     for file in files {
         println!("cargo:rerun-if-changed={}", proto_root.join(file).display());
     }

@@ -1,9 +1,12 @@
 //! `restakectl`, the admin client of a restaked node: readable tables for people, `--json`
 //! on every command for scripts. `main.rs` only calls [`main`].
 
+mod keys;
+mod protection;
 mod table;
 
 use std::{
+    path::PathBuf,
     process::ExitCode,
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
@@ -11,7 +14,8 @@ use std::{
 use clap::{Parser, Subcommand};
 use restake_api::v1::{
     self, GetStatusRequest, GetStatusResponse, ShutdownRequest,
-    node_service_client::NodeServiceClient,
+    key_service_client::KeyServiceClient, node_service_client::NodeServiceClient,
+    protection_service_client::ProtectionServiceClient,
 };
 use serde::Serialize;
 use tonic::{
@@ -60,6 +64,56 @@ enum Command {
         #[arg(long, default_value = "requested with restakectl")]
         reason: String,
     },
+    /// The node's keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// The slashing-protection history: export it before moving a node, import it after.
+    #[command(subcommand)]
+    Protection(ProtectionCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum KeysCommand {
+    /// Every key the signer holds.
+    List,
+    /// Import an EIP-2335 keystore into the running node (kept in its data dir across restarts).
+    Import {
+        /// The keystore JSON file.
+        keystore: PathBuf,
+        /// File holding the keystore's password (one trailing newline is ignored).
+        #[arg(long, value_name = "FILE")]
+        password_file: PathBuf,
+    },
+    /// Dev nodes only: add deterministic keys of the public test mnemonic.
+    Generate {
+        /// How many keys.
+        #[arg(long, default_value_t = 4)]
+        count: u32,
+        /// EIP-2334 account index of the first key.
+        #[arg(long, default_value_t = 0)]
+        first_index: u32,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ProtectionCommand {
+    /// Write the whole history (AVS duties and, with a chain, validators) as JSON.
+    Export {
+        /// Write to this file (mode 0600) instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// The validators' chain (0x-hex); defaults to the chain recorded in the node's store.
+        #[arg(long, value_name = "ROOT")]
+        genesis_validators_root: Option<String>,
+    },
+    /// Add a history (restaked's format or an EIP-3076 interchange) to the node's history.
+    Import {
+        /// The JSON file.
+        file: PathBuf,
+        /// This node's chain (0x-hex); defaults to the recorded one, else the document's.
+        #[arg(long, value_name = "ROOT")]
+        genesis_validators_root: Option<String>,
+    },
 }
 
 /// Why a command failed, with the exit code for each case (sysexits(3)).
@@ -83,6 +137,11 @@ enum CliError {
         code: tonic::Code,
         message: String,
     },
+    #[error("{path}: {source}")]
+    File {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 impl CliError {
@@ -92,6 +151,7 @@ impl CliError {
             Self::Unreachable { .. } => 69,
             Self::Unauthenticated { .. } => 77,
             Self::Rpc { .. } => 1,
+            Self::File { .. } => 66,
         }
     }
 
@@ -113,10 +173,22 @@ impl CliError {
     }
 }
 
-type Interceptor = Box<dyn FnMut(Request<()>) -> Result<Request<()>, Status> + Send>;
-type NodeClient = NodeServiceClient<InterceptedService<Channel, Interceptor>>;
+/// Adds `authorization: Bearer <token>` to every call when a token is given.
+#[derive(Clone)]
+struct Auth(Option<MetadataValue<Ascii>>);
 
-async fn connect(cli: &Cli) -> Result<NodeClient, CliError> {
+impl tonic::service::Interceptor for Auth {
+    fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
+        if let Some(auth) = &self.0 {
+            request.metadata_mut().insert("authorization", auth.clone());
+        }
+        Ok(request)
+    }
+}
+
+type Authed = InterceptedService<Channel, Auth>;
+
+async fn connect(cli: &Cli) -> Result<(Channel, Auth), CliError> {
     let endpoint = Endpoint::from_shared(cli.endpoint.clone())
         .map_err(|e| CliError::InvalidEndpoint(cli.endpoint.clone(), e.to_string()))?
         .connect_timeout(cli.timeout)
@@ -128,19 +200,13 @@ async fn connect(cli: &Cli) -> Result<NodeClient, CliError> {
             endpoint: cli.endpoint.clone(),
             reason: error_chain(&e),
         })?;
-    let auth: Option<MetadataValue<Ascii>> = cli
+    let auth = cli
         .token
         .as_ref()
         .map(|t| format!("Bearer {t}").parse())
         .transpose()
         .map_err(|_| CliError::InvalidToken)?;
-    let interceptor: Interceptor = Box::new(move |mut request: Request<()>| {
-        if let Some(auth) = &auth {
-            request.metadata_mut().insert("authorization", auth.clone());
-        }
-        Ok(request)
-    });
-    Ok(NodeServiceClient::with_interceptor(channel, interceptor))
+    Ok((channel, Auth(auth)))
 }
 
 /// The innermost cause is what tells an operator what happened ("Connection refused").
@@ -256,10 +322,11 @@ fn status_table(status: &StatusJson) -> String {
 }
 
 async fn execute(cli: &Cli) -> Result<String, CliError> {
-    let mut client = connect(cli).await?;
+    let (channel, auth) = connect(cli).await?;
     let rpc = |status| CliError::from_status(&cli.endpoint, status);
     match &cli.command {
         Command::Status => {
+            let mut client = NodeServiceClient::with_interceptor(channel, auth);
             let status = StatusJson::from(
                 client
                     .get_status(GetStatusRequest {})
@@ -274,6 +341,7 @@ async fn execute(cli: &Cli) -> Result<String, CliError> {
             })
         }
         Command::Shutdown { reason } => {
+            let mut client = NodeServiceClient::with_interceptor(channel, auth);
             client
                 .shutdown(ShutdownRequest {
                     reason: reason.clone(),
@@ -290,7 +358,31 @@ async fn execute(cli: &Cli) -> Result<String, CliError> {
                 )
             })
         }
+        Command::Keys(command) => {
+            keys::execute(
+                cli,
+                KeyServiceClient::with_interceptor(channel, auth),
+                command,
+            )
+            .await
+        }
+        Command::Protection(command) => {
+            protection::execute(
+                cli,
+                ProtectionServiceClient::with_interceptor(channel, auth),
+                command,
+            )
+            .await
+        }
     }
+}
+
+/// Reads a text file named on the command line.
+fn read_file(path: &std::path::Path) -> Result<String, CliError> {
+    std::fs::read_to_string(path).map_err(|source| CliError::File {
+        path: path.to_owned(),
+        source,
+    })
 }
 
 fn json_line<T: Serialize>(value: &T) -> String {

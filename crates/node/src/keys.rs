@@ -2,22 +2,28 @@
 //! parallel off the async runtime, or the public deterministic keys of `--dev`.
 
 use std::{
-    path::PathBuf,
+    fs,
+    io::Write,
+    os::unix::fs::{DirBuilderExt, OpenOptionsExt},
+    path::{Path, PathBuf},
     sync::atomic::{AtomicUsize, Ordering},
     time::Instant,
 };
 
 use prometheus::{IntCounter, IntGauge, Registry};
 use restake_signer::{
-    Keyring,
+    KeyId, Keyring, ProtectedSigner,
     derive::{self, KeyPath},
-    keystore::{self, KeystoreError, PasswordSource},
+    keystore::{self, Keystore, KeystoreError, PasswordSource},
 };
 
 use crate::config::{OnBadKeystore, PasswordSettings, SignerSettings};
 
 /// Number of deterministic keys `--dev` loads.
 pub const DEV_KEY_COUNT: u32 = 4;
+/// Directory in the data dir where keystores imported over the admin API are kept (flat
+/// layout, passwords in its `passwords/` subdirectory), so they load again after a restart.
+pub const IMPORTED_DIR: &str = "imported-keystores";
 
 /// Why keys could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -80,26 +86,20 @@ impl KeyMetrics {
 /// when `dev` is set.
 pub fn load(
     settings: &SignerSettings,
+    data_dir: &Path,
     dev: bool,
     metrics: &KeyMetrics,
 ) -> Result<Keyring, KeyLoadError> {
     let mut keyring = Keyring::default();
     if dev {
-        for index in 0..DEV_KEY_COUNT {
-            let secret = derive::dev_validator_secret(index);
-            let source = format!(
-                "dev key {} of the public test mnemonic",
-                KeyPath::validator_signing(index)
-            );
-            // Derived keys are valid scalars by construction; a failure here is a bug worth stopping for.
-            keyring
-                .add_bls(&secret, None, source)
-                .map_err(|e| KeyLoadError::BadKeystores {
-                    failed: 1,
-                    total: 1,
-                    details: format!("  dev key {index}: {e}"),
-                })?;
-        }
+        // Derived keys are valid scalars by construction; a failure here is a bug worth stopping for.
+        add_dev_keys(&mut keyring, 0, DEV_KEY_COUNT).map_err(|details| {
+            KeyLoadError::BadKeystores {
+                failed: 1,
+                total: 1,
+                details,
+            }
+        })?;
         tracing::warn!(
             keys = DEV_KEY_COUNT,
             "dev mode: loaded deterministic keys derived from a PUBLIC mnemonic; never use them for real stake"
@@ -108,10 +108,117 @@ pub fn load(
     if let (Some(dir), Some(passwords)) = (&settings.keystores_dir, &settings.passwords) {
         load_keystores(&mut keyring, dir.clone(), passwords, settings, metrics)?;
     }
+    let imported = data_dir.join(IMPORTED_DIR);
+    if has_keystores(&imported) {
+        let passwords = PasswordSettings::PasswordsDir(imported.join("passwords"));
+        load_keystores(&mut keyring, imported, &passwords, settings, metrics)?;
+    }
     metrics
         .loaded
         .set(i64::try_from(keyring.len()).unwrap_or(i64::MAX));
     Ok(keyring)
+}
+
+/// Adds the dev keys `first..first + count` of the public test mnemonic to `keyring`.
+pub fn add_dev_keys(keyring: &mut Keyring, first: u32, count: u32) -> Result<Vec<KeyId>, String> {
+    (first..first.saturating_add(count))
+        .map(|index| {
+            let secret = derive::dev_validator_secret(index);
+            let source = format!(
+                "dev key {} of the public test mnemonic",
+                KeyPath::validator_signing(index)
+            );
+            keyring
+                .add_bls(&secret, None, source)
+                .map_err(|e| format!("  dev key {index}: {e}"))
+        })
+        .collect()
+}
+
+fn has_keystores(dir: &Path) -> bool {
+    fs::read_dir(dir).is_ok_and(|mut entries| {
+        entries.any(|e| e.is_ok_and(|e| e.path().extension().is_some_and(|x| x == "json")))
+    })
+}
+
+/// Why a keystore could not be imported.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    /// Not a valid keystore, wrong password, or a pubkey that does not match.
+    #[error("{0}")]
+    Invalid(String),
+    /// It could not be saved in the data dir.
+    #[error("cannot save the imported keystore in {dir}: {source}")]
+    Save {
+        /// The directory.
+        dir: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+}
+
+/// Decrypts `json` with `password` and, unless `signer` already holds the key, saves keystore
+/// and password (mode 0600) under the data dir and adds the key to `signer`. Blocking.
+pub fn import_keystore(
+    signer: &ProtectedSigner,
+    data_dir: &Path,
+    json: &str,
+    password: &str,
+) -> Result<(KeyId, bool), ImportError> {
+    let keystore = Keystore::from_json(json).map_err(|e| ImportError::Invalid(e.to_string()))?;
+    let secret = keystore
+        .decrypt(password)
+        .map_err(|e| ImportError::Invalid(e.to_string()))?;
+    let dir = data_dir.join(IMPORTED_DIR);
+    let mut keyring = Keyring::default();
+    let probe = keyring
+        .add_bls(&secret, keystore.pubkey(), "import")
+        .map_err(|e| ImportError::Invalid(format!("keystore {}: {e}", keystore.uuid())))?;
+    if signer.keys().iter().any(|k| k.id == probe) {
+        return Ok((probe, true));
+    }
+    let name = format!("0x{}", hex::encode(&probe.public_key));
+    let keystore_path = dir.join(format!("{name}.json"));
+    let save = |source| ImportError::Save {
+        dir: dir.clone(),
+        source,
+    };
+    write_private(
+        &dir.join("passwords").join(format!("{name}.txt")),
+        password.as_bytes(),
+    )
+    .map_err(save)?;
+    write_private(&keystore_path, json.as_bytes()).map_err(save)?;
+    let mut keyring = Keyring::default();
+    let id = keyring
+        .add_bls(
+            &secret,
+            keystore.pubkey(),
+            keystore_path.display().to_string(),
+        )
+        .map_err(|e| ImportError::Invalid(e.to_string()))?;
+    signer.add_keys(keyring);
+    tracing::info!(key = %id, keystore = %keystore_path.display(), "keystore imported");
+    Ok((id, false))
+}
+
+/// Writes `bytes` to `path` with mode 0600 (directories 0700), atomically.
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)?;
+    let tmp = path.with_extension("tmp");
+    let mut file = fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&tmp)?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    fs::rename(&tmp, path)
 }
 
 fn load_keystores(

@@ -22,7 +22,7 @@ use restake_signer::{
 
 use crate::{
     config::{Config, ConfigErrors},
-    grpc::{self, BearerAuth, NodeApi},
+    grpc::{self, AdminServices, BearerAuth, KeysApi, NodeApi, ProtectionApi},
     http::{self, HttpState},
     keys::{self, KeyLoadError, KeyMetrics},
     lock::{DataDirLock, LockError},
@@ -179,10 +179,12 @@ pub async fn run(config: Config, options: RunOptions) -> Result<(), NodeError> {
     let key_metrics = KeyMetrics::register(&registry)?;
     let signer_settings = config.signer.clone();
     let dev = options.dev;
-    let keyring =
-        tokio::task::spawn_blocking(move || keys::load(&signer_settings, dev, &key_metrics))
-            .await
-            .map_err(|e| NodeError::Server(format!("key loading task: {e}")))??;
+    let keys_dir = data_dir.clone();
+    let keyring = tokio::task::spawn_blocking(move || {
+        keys::load(&signer_settings, &keys_dir, dev, &key_metrics)
+    })
+    .await
+    .map_err(|e| NodeError::Server(format!("key loading task: {e}")))??;
     readiness.set(
         "keys",
         ComponentState::Ready,
@@ -233,14 +235,25 @@ pub async fn run(config: Config, options: RunOptions) -> Result<(), NodeError> {
     );
     let auth = BearerAuth::new(config.grpc.auth_token.as_ref())
         .map_err(|e| NodeError::Server(format!("grpc.auth_token is not valid in a header: {e}")))?;
-    let api = NodeApi {
-        started,
-        started_at,
-        node_name,
-        data_dir: data_dir.clone(),
-        dev_mode: options.dev,
-        readiness: readiness.clone(),
-        shutdown: shutdown.clone(),
+    let services = AdminServices {
+        node: NodeApi {
+            started,
+            started_at,
+            node_name,
+            data_dir: data_dir.clone(),
+            dev_mode: options.dev,
+            readiness: readiness.clone(),
+            shutdown: shutdown.clone(),
+        },
+        keys: KeysApi {
+            signer: signer.clone(),
+            data_dir: data_dir.clone(),
+            dev_mode: options.dev,
+        },
+        protection: ProtectionApi {
+            store_path: store.path().to_owned(),
+            busy_timeout: config.store.busy_timeout,
+        },
     };
     let (health, health_service) = tonic_health::server::health_reporter();
     spawn_server(
@@ -250,7 +263,7 @@ pub async fn run(config: Config, options: RunOptions) -> Result<(), NodeError> {
         &failure,
         grpc::serve(
             grpc_listener,
-            api,
+            services,
             auth,
             health,
             health_service,

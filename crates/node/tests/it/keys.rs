@@ -127,3 +127,156 @@ fn a_wrong_password_names_the_keystore_and_the_password_file() {
     assert!(logs.contains("keystore-1.json"), "{logs}");
     assert!(logs.contains("password.txt"), "{logs}");
 }
+
+fn restakectl(endpoint: std::net::SocketAddr, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(crate::process::restakectl_bin())
+        .arg("--endpoint")
+        .arg(format!("http://{endpoint}"))
+        .args(args)
+        .env_clear()
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn keys_list_shows_every_loaded_key_with_its_source() {
+    let scratch = tempfile::tempdir().unwrap();
+    let pubkeys = write_keystores(&scratch.path().join("keystores"), 2, "pw");
+    fs::write(scratch.path().join("password.txt"), "pw").unwrap();
+    let dir = NodeDir::new(&keys_config(scratch.path(), ""));
+    let (_node, endpoints) = dir.start();
+    let output = restakectl(endpoints.grpc, &["keys", "list", "--json"]);
+    assert!(output.status.success(), "{output:?}");
+    let keys: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let listed: Vec<&str> = keys
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["public_key"].as_str().unwrap())
+        .collect();
+    let mut expected: Vec<&str> = pubkeys.iter().map(String::as_str).collect();
+    expected.sort_unstable();
+    assert_eq!(listed, expected);
+    assert_eq!(keys[0]["scheme"], "bls12-381");
+    assert_eq!(keys[0]["status"], "active");
+    assert!(
+        keys[0]["source"].as_str().unwrap().ends_with(".json"),
+        "{keys}"
+    );
+    let table = String::from_utf8(restakectl(endpoints.grpc, &["keys", "list"]).stdout).unwrap();
+    assert!(table.starts_with("SCHEME     PUBLIC KEY"), "{table}");
+}
+
+#[test]
+fn an_imported_keystore_is_listed_at_once_and_loaded_again_after_a_restart() {
+    let scratch = tempfile::tempdir().unwrap();
+    let pubkeys = write_keystores(scratch.path(), 1, "import me");
+    fs::write(scratch.path().join("pw.txt"), "import me\n").unwrap();
+    fs::write(scratch.path().join("wrong.txt"), "not it\n").unwrap();
+    let keystore = scratch.path().join("keystore-1.json");
+    let dir = NodeDir::new("");
+    let (mut node, endpoints) = dir.start();
+
+    let args = |pw: &str| {
+        vec![
+            "keys".to_owned(),
+            "import".to_owned(),
+            keystore.display().to_string(),
+            "--password-file".to_owned(),
+            scratch.path().join(pw).display().to_string(),
+        ]
+    };
+    let wrong: Vec<String> = args("wrong.txt");
+    let output = restakectl(
+        endpoints.grpc,
+        &wrong.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("password"),
+        "{output:?}"
+    );
+
+    let right: Vec<String> = args("pw.txt");
+    let output = restakectl(
+        endpoints.grpc,
+        &right.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(
+        String::from_utf8(output.stdout).unwrap(),
+        format!("imported {}\n", pubkeys[0])
+    );
+    let output = restakectl(
+        endpoints.grpc,
+        &right.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+    assert!(
+        String::from_utf8(output.stdout)
+            .unwrap()
+            .contains("already loaded")
+    );
+
+    let saved = dir
+        .data_dir()
+        .join("imported-keystores/passwords")
+        .join(format!("{}.txt", pubkeys[0]));
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        fs::metadata(&saved).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+
+    node.signal(nix::sys::signal::Signal::SIGTERM);
+    assert_eq!(node.wait_exit(Duration::from_secs(5)).code(), Some(0));
+    let (_node, endpoints) = dir.start();
+    let keys: serde_json::Value =
+        serde_json::from_slice(&restakectl(endpoints.grpc, &["keys", "list", "--json"]).stdout)
+            .unwrap();
+    assert_eq!(keys[0]["public_key"], pubkeys[0].as_str(), "{keys}");
+}
+
+#[test]
+fn dev_keys_are_refused_outside_dev_mode_and_added_in_it() {
+    let dir = NodeDir::new("");
+    let (_node, endpoints) = dir.start();
+    let output = restakectl(endpoints.grpc, &["keys", "generate", "--count", "2"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("--dev"),
+        "{output:?}"
+    );
+
+    let dev = NodeDir::new("");
+    let node = dev.spawn_with("dev.log", &["--dev"]);
+    let endpoints = node.wait_ready(&dev.data_dir());
+    let before: serde_json::Value =
+        serde_json::from_slice(&restakectl(endpoints.grpc, &["keys", "list", "--json"]).stdout)
+            .unwrap();
+    assert_eq!(before.as_array().unwrap().len(), 4, "--dev loads four keys");
+    let output = restakectl(
+        endpoints.grpc,
+        &[
+            "keys",
+            "generate",
+            "--count",
+            "2",
+            "--first-index",
+            "10",
+            "--json",
+        ],
+    );
+    assert!(output.status.success(), "{output:?}");
+    let added: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(
+        added[0]["source"]
+            .as_str()
+            .unwrap()
+            .contains("m/12381/3600/10/0/0"),
+        "{added}"
+    );
+    let after: serde_json::Value =
+        serde_json::from_slice(&restakectl(endpoints.grpc, &["keys", "list", "--json"]).stdout)
+            .unwrap();
+    assert_eq!(after.as_array().unwrap().len(), 6);
+}

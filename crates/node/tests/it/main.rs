@@ -10,4 +10,5 @@ mod http;
 mod keys;
 mod lifecycle;
 mod process;
+mod protection;
 mod restakectl;

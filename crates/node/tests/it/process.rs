@@ -59,10 +59,16 @@ impl NodeDir {
 
     /// Starts `restaked run --config <file>` with stderr captured to a file.
     pub fn spawn(&self, log_name: &str) -> NodeProcess {
+        self.spawn_with(log_name, &[])
+    }
+
+    /// Starts `restaked run --config <file> <extra args>` with stderr captured to a file.
+    pub fn spawn_with(&self, log_name: &str, extra: &[&str]) -> NodeProcess {
         let log = self.dir.path().join(log_name);
         let child = Command::new(restaked_bin())
             .args(["run", "--config"])
             .arg(self.config_path())
+            .args(extra)
             .env_clear()
             .stdin(Stdio::null())
             .stdout(Stdio::null())

@@ -177,6 +177,23 @@ impl Interchange {
 }
 
 impl ProtectionDb {
+    /// The chain the store's validator history belongs to, once one was recorded.
+    pub fn recorded_chain(&mut self) -> Result<Option<Root>, ProtectionError> {
+        let c = self.classifier();
+        let stored: Option<Vec<u8>> = self.transaction::<_, ProtectionError>(|tx| {
+            tx.query_row(
+                "SELECT value FROM protection_meta WHERE key = ?1",
+                [GENESIS_KEY],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(c.err("read chain"))
+        })?;
+        Ok(stored
+            .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
+            .map(Root))
+    }
+
     /// Checks `genesis_validators_root` against the chain recorded in the store, recording it on
     /// first use: one store holds the history of one chain.
     pub fn bind_chain(&mut self, genesis_validators_root: &Root) -> Result<(), InterchangeError> {
@@ -325,7 +342,10 @@ impl ProtectionDb {
                         .collect()
                     })
                     .map_err(c.err("export attestations"))?;
-                histories.insert(pubkey, (blocks, attestations));
+                // Keys used only for AVS duties share the scheme but have no validator history.
+                if !blocks.is_empty() || !attestations.is_empty() {
+                    histories.insert(pubkey, (blocks, attestations));
+                }
             }
             Ok(histories)
         })?;

@@ -8,7 +8,9 @@ use std::{
 
 use restake_api::v1::{
     self, GetStatusRequest, GetStatusResponse, ShutdownRequest, ShutdownResponse,
+    key_service_server::KeyServiceServer,
     node_service_server::{NodeService, NodeServiceServer},
+    protection_service_server::ProtectionServiceServer,
 };
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -22,6 +24,22 @@ use crate::{
     config::Secret,
     readiness::{ComponentState, Health, Readiness},
 };
+
+mod keys;
+mod protection;
+
+pub use keys::KeysApi;
+pub use protection::ProtectionApi;
+
+/// Every admin service the node serves, behind the same bearer-token check.
+pub struct AdminServices {
+    /// `restaked.v1.NodeService`.
+    pub node: NodeApi,
+    /// `restaked.v1.KeyService`.
+    pub keys: KeysApi,
+    /// `restaked.v1.ProtectionService`.
+    pub protection: ProtectionApi,
+}
 
 /// The node's answers to `NodeService`.
 #[derive(Clone)]
@@ -144,7 +162,7 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 /// Serves the admin API on `listener` until `shutdown` is cancelled.
 pub async fn serve(
     listener: TcpListener,
-    api: NodeApi,
+    services: AdminServices,
     auth: BearerAuth,
     health: HealthReporter,
     health_service: tonic_health::pb::health_server::HealthServer<
@@ -168,7 +186,18 @@ pub async fn serve(
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
-        .add_service(NodeServiceServer::with_interceptor(api, auth))
+        .add_service(NodeServiceServer::with_interceptor(
+            services.node,
+            auth.clone(),
+        ))
+        .add_service(KeyServiceServer::with_interceptor(
+            services.keys,
+            auth.clone(),
+        ))
+        .add_service(ProtectionServiceServer::with_interceptor(
+            services.protection,
+            auth,
+        ))
         .serve_with_incoming_shutdown(TcpIncoming::from(listener), async move {
             stopping.cancelled().await;
             health_on_stop
