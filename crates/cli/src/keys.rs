@@ -6,7 +6,7 @@ use restake_api::v1::{
 };
 use serde::Serialize;
 
-use crate::{Authed, Cli, CliError, KeysCommand, json_line, read_file, table};
+use crate::{Authed, Cli, CliError, KeysCommand, generate, json_line, read_file, table};
 
 #[derive(Debug, Serialize)]
 struct KeyJson {
@@ -111,7 +111,8 @@ pub(crate) async fn execute(
                 }
             })
         }
-        KeysCommand::Generate { count, first_index } => {
+        KeysCommand::Generate(args) => generate::run(args, cli.json),
+        KeysCommand::AddDev { count, first_index } => {
             let keys: Vec<KeyJson> = client
                 .generate_dev_keys(GenerateDevKeysRequest {
                     first_index: *first_index,

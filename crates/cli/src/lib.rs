@@ -1,6 +1,7 @@
 //! `restakectl`, the admin client of a restaked node: readable tables for people, `--json`
 //! on every command for scripts. `main.rs` only calls [`main`].
 
+mod generate;
 mod keys;
 mod protection;
 mod table;
@@ -84,8 +85,11 @@ enum KeysCommand {
         #[arg(long, value_name = "FILE")]
         password_file: PathBuf,
     },
-    /// Dev nodes only: add deterministic keys of the public test mnemonic.
-    Generate {
+    /// Offline: derive new validator keys from a mnemonic (EIP-2333/2334) and write them as
+    /// EIP-2335 keystores with a password file; no node is contacted.
+    Generate(generate::GenerateArgs),
+    /// Dev nodes only: add deterministic keys of the public test mnemonic to the running node.
+    AddDev {
         /// How many keys.
         #[arg(long, default_value_t = 4)]
         count: u32,
@@ -142,6 +146,10 @@ enum CliError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("{0}")]
+    Usage(String),
+    #[error("{0}")]
+    Keys(String),
 }
 
 impl CliError {
@@ -152,6 +160,8 @@ impl CliError {
             Self::Unauthenticated { .. } => 77,
             Self::Rpc { .. } => 1,
             Self::File { .. } => 66,
+            Self::Usage(_) => 64,
+            Self::Keys(_) => 1,
         }
     }
 
@@ -322,6 +332,9 @@ fn status_table(status: &StatusJson) -> String {
 }
 
 async fn execute(cli: &Cli) -> Result<String, CliError> {
+    if let Command::Keys(KeysCommand::Generate(args)) = &cli.command {
+        return generate::run(args, cli.json);
+    }
     let (channel, auth) = connect(cli).await?;
     let rpc = |status| CliError::from_status(&cli.endpoint, status);
     match &cli.command {

@@ -240,7 +240,7 @@ fn an_imported_keystore_is_listed_at_once_and_loaded_again_after_a_restart() {
 fn dev_keys_are_refused_outside_dev_mode_and_added_in_it() {
     let dir = NodeDir::new("");
     let (_node, endpoints) = dir.start();
-    let output = restakectl(endpoints.grpc, &["keys", "generate", "--count", "2"]);
+    let output = restakectl(endpoints.grpc, &["keys", "add-dev", "--count", "2"]);
     assert_eq!(output.status.code(), Some(1));
     assert!(
         String::from_utf8_lossy(&output.stderr).contains("--dev"),
@@ -258,7 +258,7 @@ fn dev_keys_are_refused_outside_dev_mode_and_added_in_it() {
         endpoints.grpc,
         &[
             "keys",
-            "generate",
+            "add-dev",
             "--count",
             "2",
             "--first-index",
@@ -279,4 +279,126 @@ fn dev_keys_are_refused_outside_dev_mode_and_added_in_it() {
         serde_json::from_slice(&restakectl(endpoints.grpc, &["keys", "list", "--json"]).stdout)
             .unwrap();
     assert_eq!(after.as_array().unwrap().len(), 6);
+}
+
+#[test]
+fn keys_generate_derives_keystores_offline_that_the_node_loads() {
+    let scratch = tempfile::tempdir().unwrap();
+    let out = scratch.path().join("new-keys");
+    fs::write(
+        scratch.path().join("mnemonic.txt"),
+        format!("{}\n", restake_signer::derive::DEV_MNEMONIC),
+    )
+    .unwrap();
+    let output = std::process::Command::new(crate::process::restakectl_bin())
+        .args([
+            "keys",
+            "generate",
+            "--count",
+            "2",
+            "--first-index",
+            "1",
+            "--json",
+            "--out",
+        ])
+        .arg(&out)
+        .arg("--mnemonic-file")
+        .arg(scratch.path().join("mnemonic.txt"))
+        .env_clear()
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    assert!(
+        !String::from_utf8_lossy(&output.stderr).contains("NEW MNEMONIC"),
+        "a recovered mnemonic is not shown"
+    );
+    let generated: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let expected: Vec<String> = (1..=2)
+        .map(|i| {
+            let secret = restake_signer::derive::dev_validator_secret(i);
+            format!(
+                "0x{}",
+                hex::encode(
+                    restake_signer::bls::PublicKey::from_secret(&secret)
+                        .unwrap()
+                        .to_bytes()
+                )
+            )
+        })
+        .collect();
+    assert_eq!(generated["keys"][0]["path"], "m/12381/3600/1/0/0");
+    assert_eq!(generated["keys"][0]["public_key"], expected[0].as_str());
+    assert_eq!(generated["keys"][1]["public_key"], expected[1].as_str());
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        fs::metadata(out.join("password.txt"))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777,
+        0o600
+    );
+
+    let config = format!(
+        "signer.keystores_dir = {:?}\nsigner.password_file = {:?}\n",
+        out,
+        out.join("password.txt")
+    );
+    let dir = NodeDir::new(&config);
+    let (_node, endpoints) = dir.start();
+    let keys: serde_json::Value =
+        serde_json::from_slice(&restakectl(endpoints.grpc, &["keys", "list", "--json"]).stdout)
+            .unwrap();
+    let mut listed: Vec<String> = keys
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["public_key"].as_str().unwrap().to_owned())
+        .collect();
+    listed.sort();
+    let mut expected = expected;
+    expected.sort();
+    assert_eq!(listed, expected);
+}
+
+#[test]
+fn keys_generate_shows_a_new_mnemonic_once_and_refuses_to_overwrite() {
+    let scratch = tempfile::tempdir().unwrap();
+    let out = scratch.path().join("k");
+    let run = || {
+        std::process::Command::new(crate::process::restakectl_bin())
+            .args(["keys", "generate", "--kdf", "pbkdf2", "--out"])
+            .arg(&out)
+            .env_clear()
+            .output()
+            .unwrap()
+    };
+    let output = run();
+    assert!(output.status.success(), "{output:?}");
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    let words = stderr
+        .lines()
+        .find(|l| l.split(' ').count() == 24)
+        .expect("24 words on stderr");
+    assert!(
+        !String::from_utf8_lossy(&output.stdout).contains(words),
+        "the mnemonic never goes to stdout"
+    );
+    let keystore = restake_signer::keystore::Keystore::from_file(
+        &out.join("keystore-m_12381_3600_0_0_0.json"),
+    )
+    .unwrap();
+    let password = fs::read_to_string(out.join("password.txt")).unwrap();
+    let secret = keystore.decrypt(&password).unwrap();
+    let seed = restake_signer::derive::mnemonic_to_seed(words, "").unwrap();
+    let derived =
+        restake_signer::derive::derive_path(seed.as_ref(), &"m/12381/3600/0/0/0".parse().unwrap())
+            .unwrap();
+    assert!(secret == derived, "the keystore holds the mnemonic's key");
+    let again = run();
+    assert_eq!(
+        again.status.code(),
+        Some(66),
+        "existing keystores are never overwritten: {again:?}"
+    );
 }
