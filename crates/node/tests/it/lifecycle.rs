@@ -111,3 +111,41 @@ fn a_port_in_use_is_named_with_its_config_key() {
         node.logs()
     );
 }
+
+/// Runs `restaked run --config FILE` with `dir` remounted read-only in a private mount namespace
+/// (`unshare -m`, as root; `-r` adds a user namespace for non-root runs).
+fn run_with_read_only(dir: &std::path::Path, config: &std::path::Path) -> std::process::Output {
+    let script = "mount --bind \"$1\" \"$1\" && mount -o remount,bind,ro \"$1\" && exec \"$2\" run --config \"$3\"";
+    let mut command = std::process::Command::new("unshare");
+    if !nix::unistd::Uid::effective().is_root() {
+        command.arg("-r");
+    }
+    command
+        .args(["-m", "--propagation", "private", "sh", "-c", script, "sh"])
+        .arg(dir)
+        .arg(crate::process::restaked_bin())
+        .arg(config)
+        .env_clear()
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_read_only_data_dir_is_a_clear_error_and_nothing_changes() {
+    let dir = NodeDir::new("");
+    let (mut node, _) = dir.start();
+    node.signal(Signal::SIGTERM);
+    assert_eq!(node.wait_exit(Duration::from_secs(5)).code(), Some(0));
+    let store = dir.data_dir().join("restaked.db");
+    let before = fs::read(&store).unwrap();
+
+    let output = run_with_read_only(&dir.data_dir(), &dir.config_path());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("Read-only file system"), "{stderr}");
+    assert!(
+        stderr.contains(&dir.data_dir().display().to_string()),
+        "the error names the data dir: {stderr}"
+    );
+    assert_eq!(fs::read(&store).unwrap(), before, "the store is untouched");
+}
