@@ -8,7 +8,7 @@ use restake_signer::{
 };
 use restaked::probe;
 
-use crate::process::NodeDir;
+use crate::process::{NodeDir, restakectl};
 
 /// Writes `count` cheap keystores (flat layout) with one shared password; returns their pubkeys.
 fn write_keystores(dir: &Path, count: u8, password: &str) -> Vec<String> {
@@ -126,16 +126,6 @@ fn a_wrong_password_names_the_keystore_and_the_password_file() {
     let logs = node.logs();
     assert!(logs.contains("keystore-1.json"), "{logs}");
     assert!(logs.contains("password.txt"), "{logs}");
-}
-
-fn restakectl(endpoint: std::net::SocketAddr, args: &[&str]) -> std::process::Output {
-    std::process::Command::new(crate::process::restakectl_bin())
-        .arg("--endpoint")
-        .arg(format!("http://{endpoint}"))
-        .args(args)
-        .env_clear()
-        .output()
-        .unwrap()
 }
 
 #[test]

@@ -32,6 +32,17 @@ pub fn restakectl_bin() -> PathBuf {
     path
 }
 
+/// Runs `restakectl --endpoint http://<grpc> ARGS` with a clean environment.
+pub fn restakectl(grpc: std::net::SocketAddr, args: &[&str]) -> std::process::Output {
+    Command::new(restakectl_bin())
+        .arg("--endpoint")
+        .arg(format!("http://{grpc}"))
+        .args(args)
+        .env_clear()
+        .output()
+        .unwrap()
+}
+
 /// A test's own directory with a config file for a node on ephemeral loopback ports.
 pub struct NodeDir {
     pub dir: TempDir,

@@ -1,18 +1,8 @@
 //! Moving a node's protection history with `restakectl protection export|import`.
 
-use std::{fs, net::SocketAddr, process::Output};
+use std::fs;
 
-use crate::process::{NodeDir, restakectl_bin};
-
-fn restakectl(endpoint: SocketAddr, args: &[&str]) -> Output {
-    std::process::Command::new(restakectl_bin())
-        .arg("--endpoint")
-        .arg(format!("http://{endpoint}"))
-        .args(args)
-        .env_clear()
-        .output()
-        .unwrap()
-}
+use crate::process::{NodeDir, restakectl};
 
 fn interchange_vector(name: &str) -> serde_json::Value {
     let path = concat!(
