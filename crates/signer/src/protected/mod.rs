@@ -13,6 +13,7 @@
 use std::{
     collections::{BTreeMap, BTreeSet},
     fmt,
+    path::Path,
     sync::{
         Arc, RwLock,
         atomic::{AtomicBool, Ordering},
@@ -29,10 +30,13 @@ use tokio::sync::{oneshot, watch};
 use crate::{
     SecretBytes,
     bls::{self, BlsError},
+    bn254::{self, Bn254Error},
+    ecdsa::{self, EcdsaError},
     protection::{
         Outcome, ProtectionDb, ProtectionError, Refusal, eth,
         generic::{self, GenericRecord},
     },
+    web3_keystore::{Bn254Keystore, Web3KeystoreError},
 };
 
 /// Most requests recorded in one transaction; bounds the latency a batch adds.
@@ -43,6 +47,10 @@ const MAX_BATCH: usize = 512;
 pub enum Scheme {
     /// BLS12-381, Ethereum's proof-of-possession ciphersuite (min-pk).
     Bls12381,
+    /// BLS on BN254 as EigenLayer's contracts verify it (see [`crate::bn254`]): AVS keys.
+    Bn254,
+    /// ECDSA on secp256k1 (see [`crate::ecdsa`]): execution-chain keys, ECDSA checkpoints.
+    Secp256k1,
 }
 
 impl Scheme {
@@ -50,6 +58,8 @@ impl Scheme {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Bls12381 => "bls12-381",
+            Self::Bn254 => "bn254",
+            Self::Secp256k1 => "secp256k1",
         }
     }
 }
@@ -65,7 +75,8 @@ impl fmt::Display for Scheme {
 pub struct KeyId {
     /// The scheme.
     pub scheme: Scheme,
-    /// The public key bytes (compressed).
+    /// The key's public name: for BLS12-381 the 48-byte compressed G1 key, for BN254 the
+    /// 64-byte G1 key `X ‖ Y`, for secp256k1 the 20-byte address.
     pub public_key: Vec<u8>,
 }
 
@@ -82,16 +93,62 @@ pub struct KeyInfo {
     pub id: KeyId,
     /// Where it came from: a keystore path, a derivation path, ...
     pub source: String,
+    /// For a BN254 key, both its public keys: AVS registration needs the G2 key besides the
+    /// G1 key in `id`. `None` for other schemes.
+    pub bn254: Option<bn254::PublicKeys>,
 }
 
 enum SigningKey {
     Bls(bls::SecretKey),
+    Bn254 {
+        key: bn254::SecretKey,
+        public: bn254::PublicKeys,
+    },
+    Secp256k1(ecdsa::SigningKey),
 }
 
 impl SigningKey {
-    fn sign(&self, message: &[u8]) -> Vec<u8> {
+    fn scheme(&self) -> Scheme {
         match self {
-            Self::Bls(key) => key.sign(message).to_bytes().to_vec(),
+            Self::Bls(_) => Scheme::Bls12381,
+            Self::Bn254 { .. } => Scheme::Bn254,
+            Self::Secp256k1(_) => Scheme::Secp256k1,
+        }
+    }
+
+    /// Signs `message`, or refuses a message the scheme does not sign: BN254 and secp256k1
+    /// sign a 32-byte hash, never arbitrary bytes.
+    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, SignError> {
+        match self {
+            Self::Bls(key) => Ok(key.sign(message).to_bytes().to_vec()),
+            Self::Bn254 { key, .. } => {
+                let hash = self.digest(message)?;
+                Ok(key.sign(hash).to_bytes().to_vec())
+            }
+            Self::Secp256k1(key) => {
+                let digest = self.digest(message)?;
+                key.sign_digest(digest)
+                    .map(|signature| signature.to_vec())
+                    .map_err(|e| SignError::Signing(e.to_string()))
+            }
+        }
+    }
+
+    fn digest<'m>(&self, message: &'m [u8]) -> Result<&'m [u8; 32], SignError> {
+        message.try_into().map_err(|_| SignError::InvalidMessage {
+            scheme: self.scheme(),
+            reason: format!(
+                "{} signs a 32-byte hash, the message is {} bytes",
+                self.scheme(),
+                message.len()
+            ),
+        })
+    }
+
+    fn bn254_public_keys(&self) -> Option<bn254::PublicKeys> {
+        match self {
+            Self::Bn254 { public, .. } => Some(*public),
+            Self::Bls(_) | Self::Secp256k1(_) => None,
         }
     }
 }
@@ -138,6 +195,18 @@ pub enum SignError {
     /// The signer is shutting down.
     #[error("refused, the signer is shutting down")]
     ShuttingDown,
+    /// The message is not one the key's scheme signs (BN254 and secp256k1 keys sign only a
+    /// 32-byte hash; validator duties only BLS12-381 keys). Nothing was signed or recorded.
+    #[error("refused, not a message a {scheme} key signs: {reason}")]
+    InvalidMessage {
+        /// The key's scheme.
+        scheme: Scheme,
+        /// What is wrong with the message.
+        reason: String,
+    },
+    /// The signing library failed; nothing was recorded.
+    #[error("refused, signing failed: {0}")]
+    Signing(String),
 }
 
 impl SignError {
@@ -149,6 +218,8 @@ impl SignError {
             Self::Refused(refusal) => refusal.reason(),
             Self::Store(_) => "store_unavailable",
             Self::ShuttingDown => "shutting_down",
+            Self::InvalidMessage { .. } => "invalid_message",
+            Self::Signing(_) => "signing_failed",
         }
     }
 }
@@ -165,9 +236,18 @@ pub struct SignerHealth {
 /// Why a key could not be added.
 #[derive(Debug, thiserror::Error)]
 pub enum KeyringError {
-    /// The secret is not a valid key.
+    /// The secret is not a valid BLS12-381 key.
     #[error(transparent)]
     Invalid(#[from] BlsError),
+    /// The secret is not a valid BN254 key.
+    #[error(transparent)]
+    InvalidBn254(#[from] Bn254Error),
+    /// The secret is not a valid secp256k1 key.
+    #[error(transparent)]
+    InvalidEcdsa(#[from] EcdsaError),
+    /// A BN254 or ECDSA keystore could not be read, decrypted or trusted; names the file.
+    #[error(transparent)]
+    Keystore(#[from] Web3KeystoreError),
     /// The declared public key is not the secret's.
     #[error(
         "declares pubkey 0x{} but its secret key is for 0x{}",
@@ -226,13 +306,99 @@ impl Keyring {
             scheme: Scheme::Bls12381,
             public_key: public_key.to_vec(),
         };
-        self.keys.entry(id.clone()).or_insert_with(|| {
-            Arc::new(LoadedKey {
-                key: SigningKey::Bls(key),
-                source: source.into(),
-            })
-        });
-        Ok(id)
+        Ok(self.insert(id, SigningKey::Bls(key), source.into()))
+    }
+
+    /// Adds a BN254 key (an EigenLayer AVS operator key) from its secret scalar (big-endian,
+    /// nonzero, below r). Its id is the 64-byte G1 public key; both public keys are listed in
+    /// [`KeyInfo::bn254`]. Adding the same key twice keeps the first source.
+    pub fn add_bn254(
+        &mut self,
+        secret: &SecretBytes,
+        source: impl Into<String>,
+    ) -> Result<KeyId, KeyringError> {
+        let key = bn254::SecretKey::from_secret(secret)?;
+        Ok(self.insert_bn254(key, source.into()))
+    }
+
+    /// Adds a secp256k1 key from its secret scalar (big-endian, nonzero, below n). Its id is
+    /// the 20-byte address. Adding the same key twice keeps the first source.
+    pub fn add_ecdsa(
+        &mut self,
+        secret: &SecretBytes,
+        source: impl Into<String>,
+    ) -> Result<KeyId, KeyringError> {
+        let key = ecdsa::SigningKey::from_secret(secret)?;
+        Ok(self.insert_ecdsa(key, source.into()))
+    }
+
+    /// Decrypts an eigensdk-go BN254 keystore file (see [`Bn254Keystore`]) and adds its key,
+    /// with the file as its source. A declared `pubKey` must be the secret's, or nothing is
+    /// added. Slow by design (scrypt): call it off the async runtime.
+    pub fn load_bn254_keystore(
+        &mut self,
+        file: &Path,
+        password: &str,
+    ) -> Result<KeyId, KeyringError> {
+        let keystore = Bn254Keystore::from_file(file)?;
+        let secret = keystore.decrypt(password)?;
+        let key = bn254::SecretKey::from_secret(&secret).map_err(|e| {
+            Web3KeystoreError::InvalidSecret {
+                path: Some(file.to_path_buf()),
+                scheme: Scheme::Bn254.as_str(),
+                reason: e.to_string(),
+            }
+        })?;
+        let actual = key.public_keys().g1;
+        if let Some(declared) = keystore.declared_public_key()
+            && *declared != actual
+        {
+            return Err(Web3KeystoreError::DeclaredKeyMismatch {
+                path: Some(file.to_path_buf()),
+                scheme: Scheme::Bn254.as_str(),
+                declared: declared.to_string(),
+                actual: actual.to_string(),
+            }
+            .into());
+        }
+        Ok(self.insert_bn254(key, file.display().to_string()))
+    }
+
+    /// Decrypts a web3 secret-storage (v3) ECDSA keystore file with alloy and adds its key, with
+    /// the file as its source. A declared `address` must be the key's, or nothing is added.
+    /// Slow by design (scrypt): call it off the async runtime.
+    pub fn load_ecdsa_keystore(
+        &mut self,
+        file: &Path,
+        password: &str,
+    ) -> Result<KeyId, KeyringError> {
+        let key = ecdsa::SigningKey::from_keystore(file, password)?;
+        Ok(self.insert_ecdsa(key, file.display().to_string()))
+    }
+
+    fn insert_bn254(&mut self, key: bn254::SecretKey, source: String) -> KeyId {
+        let public = key.public_keys();
+        let id = KeyId {
+            scheme: Scheme::Bn254,
+            public_key: public.g1.to_bytes().to_vec(),
+        };
+        self.insert(id, SigningKey::Bn254 { key, public }, source)
+    }
+
+    fn insert_ecdsa(&mut self, key: ecdsa::SigningKey, source: String) -> KeyId {
+        let id = KeyId {
+            scheme: Scheme::Secp256k1,
+            public_key: key.address().to_vec(),
+        };
+        self.insert(id, SigningKey::Secp256k1(key), source)
+    }
+
+    /// Adds `key` under `id` unless `id` is already there (the first source is kept).
+    fn insert(&mut self, id: KeyId, key: SigningKey, source: String) -> KeyId {
+        self.keys
+            .entry(id.clone())
+            .or_insert_with(|| Arc::new(LoadedKey { key, source }));
+        id
     }
 
     /// Number of keys.
@@ -244,6 +410,12 @@ impl Keyring {
     pub fn is_empty(&self) -> bool {
         self.keys.is_empty()
     }
+}
+
+/// A request signed in memory, waiting for the writer to commit its record.
+struct Pending {
+    answer: oneshot::Receiver<Result<Outcome, String>>,
+    signature: Vec<u8>,
 }
 
 struct Job {
@@ -426,6 +598,7 @@ impl ProtectedSigner {
             .map(|(id, loaded)| KeyInfo {
                 id: id.clone(),
                 source: loaded.source.clone(),
+                bn254: loaded.key.bn254_public_keys(),
             })
             .collect()
     }
@@ -471,83 +644,37 @@ impl ProtectedSigner {
         self.inner.closed.store(true, Ordering::SeqCst);
     }
 
-    /// Signs `request` unless it conflicts with history; async wrapper of [`Self::sign_blocking`].
+    /// Signs `request` unless it conflicts with history. The signing itself runs on the blocking
+    /// pool; waiting for the record's commit holds no thread, so many requests can be in flight
+    /// on a small runtime and the writer groups them into one commit.
     pub async fn sign(&self, request: SigningRequest) -> Result<SignedMessage, SignError> {
         let signer = self.clone();
-        tokio::task::spawn_blocking(move || signer.sign_blocking(request))
-            .await
-            .unwrap_or_else(|e| Err(SignError::Store(format!("signing task failed: {e}"))))
+        let result = match tokio::task::spawn_blocking(move || {
+            let prepared = signer.prepare(&request);
+            (request, prepared)
+        })
+        .await
+        {
+            Ok((request, Ok(pending))) => {
+                let outcome = pending.answer.await;
+                self.finish(&request.key, &request.domain, pending.signature, outcome)
+            }
+            Ok((_, Err(error))) => Err(error),
+            Err(e) => Err(SignError::Store(format!("signing task failed: {e}"))),
+        };
+        self.count_refusal(&result);
+        result
     }
 
     /// Signs `request` unless it conflicts with history, blocking the calling thread until the
     /// record is committed. The signature is never returned unless recorded.
     pub fn sign_blocking(&self, request: SigningRequest) -> Result<SignedMessage, SignError> {
-        let result = self.sign_inner(request);
-        if let Err(error) = &result {
-            self.inner
-                .metrics
-                .refusals
-                .with_label_values(&[error.reason()])
-                .inc();
-        }
+        let result = self.prepare(&request).and_then(|pending| {
+            let outcome = pending.answer.blocking_recv();
+            self.finish(&request.key, &request.domain, pending.signature, outcome)
+        });
+        self.count_refusal(&result);
         result
-    }
-
-    fn sign_inner(&self, request: SigningRequest) -> Result<SignedMessage, SignError> {
-        if self.inner.closed.load(Ordering::SeqCst) {
-            return Err(SignError::ShuttingDown);
-        }
-        if let Some(allowed) = &self.allowed
-            && !allowed.contains(&request.key)
-        {
-            return Err(SignError::KeyNotAllowed(request.key));
-        }
-        let Some(loaded) = self.loaded(&request.key) else {
-            return Err(SignError::UnknownKey(request.key));
-        };
-        let key = &loaded.key;
-        let message_hash: [u8; 32] = Sha256::digest(&request.message).into();
-        // Signed in memory first so signing runs in parallel on the callers' threads; the
-        // signature stays here until the writer has committed its record.
-        let signature = key.sign(&request.message);
-        let signed_at = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs() as i64);
-        let (reply, answer) = oneshot::channel();
-        let job = Job {
-            record: Record::Generic(OwnedRecord {
-                scheme: request.key.scheme,
-                public_key: request.key.public_key.clone(),
-                domain: request.domain.clone(),
-                conflict_key: request.conflict_key,
-                ordering: request.ordering,
-                message_hash,
-                signature: signature.clone(),
-                signed_at,
-            }),
-            reply,
-        };
-        let outcome = self.submit(job, answer)?;
-        match outcome {
-            Outcome::Recorded => {
-                self.count_signature(request.key.scheme);
-                Ok(SignedMessage {
-                    signature,
-                    repeated: false,
-                })
-            }
-            Outcome::SameData { signature } => {
-                self.count_signature(request.key.scheme);
-                Ok(SignedMessage {
-                    signature,
-                    repeated: true,
-                })
-            }
-            Outcome::Refused(refusal) => {
-                tracing::warn!(key = %request.key, domain = %request.domain, reason = refusal.reason(), "{refusal}");
-                Err(SignError::Refused(refusal))
-            }
-        }
     }
 
     /// Signs an Ethereum validator message (its `signing_root`) for `duty`, unless Ethereum's
@@ -559,23 +686,24 @@ impl ProtectedSigner {
         duty: ValidatorDuty,
         signing_root: [u8; 32],
     ) -> Result<SignedMessage, SignError> {
-        let result = self.sign_validator_inner(key, duty, signing_root);
-        if let Err(error) = &result {
-            self.inner
-                .metrics
-                .refusals
-                .with_label_values(&[error.reason()])
-                .inc();
-        }
+        let result = self
+            .prepare_validator(key, duty, signing_root)
+            .and_then(|pending| {
+                let outcome = pending.answer.blocking_recv();
+                // BLS signatures are deterministic: a repeat is the same signature as the first, and
+                // validator records keep no signature to return.
+                self.finish(key, "validator", pending.signature, outcome)
+                    .map(|signed| SignedMessage {
+                        repeated: false,
+                        ..signed
+                    })
+            });
+        self.count_refusal(&result);
         result
     }
 
-    fn sign_validator_inner(
-        &self,
-        key: &KeyId,
-        duty: ValidatorDuty,
-        signing_root: [u8; 32],
-    ) -> Result<SignedMessage, SignError> {
+    /// The key for a request, unless the signer is closed or the caller may not use it.
+    fn admit(&self, key: &KeyId) -> Result<Arc<LoadedKey>, SignError> {
         if self.inner.closed.load(Ordering::SeqCst) {
             return Err(SignError::ShuttingDown);
         }
@@ -584,54 +712,119 @@ impl ProtectedSigner {
         {
             return Err(SignError::KeyNotAllowed(key.clone()));
         }
-        let (Some(loaded), Ok(public_key)) = (
-            self.loaded(key),
-            <[u8; 48]>::try_from(key.public_key.as_slice()),
-        ) else {
-            return Err(SignError::UnknownKey(key.clone()));
-        };
-        let signing_key = &loaded.key;
-        let signature = signing_key.sign(&signing_root);
-        let (reply, answer) = oneshot::channel();
-        let job = Job {
-            record: Record::Validator {
+        self.loaded(key)
+            .ok_or_else(|| SignError::UnknownKey(key.clone()))
+    }
+
+    /// Signs in memory and hands the record to the writer. Signing runs on the caller's thread,
+    /// so callers sign in parallel; the signature stays inside the signer until the writer has
+    /// committed its record. A message the scheme refuses is refused here, before anything is
+    /// recorded.
+    fn prepare(&self, request: &SigningRequest) -> Result<Pending, SignError> {
+        let loaded = self.admit(&request.key)?;
+        let signature = loaded.key.sign(&request.message)?;
+        let signed_at = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        let record = Record::Generic(OwnedRecord {
+            scheme: request.key.scheme,
+            public_key: request.key.public_key.clone(),
+            domain: request.domain.clone(),
+            conflict_key: request.conflict_key.clone(),
+            ordering: request.ordering,
+            message_hash: Sha256::digest(&request.message).into(),
+            signature: signature.clone(),
+            signed_at,
+        });
+        self.submit(record, signature)
+    }
+
+    fn prepare_validator(
+        &self,
+        key: &KeyId,
+        duty: ValidatorDuty,
+        signing_root: [u8; 32],
+    ) -> Result<Pending, SignError> {
+        if key.scheme != Scheme::Bls12381 {
+            return Err(SignError::InvalidMessage {
+                scheme: key.scheme,
+                reason: "Ethereum validator duties are signed with BLS12-381 keys only".to_owned(),
+            });
+        }
+        let loaded = self.admit(key)?;
+        let public_key = <[u8; 48]>::try_from(key.public_key.as_slice())
+            .map_err(|_| SignError::UnknownKey(key.clone()))?;
+        let signature = loaded.key.sign(&signing_root)?;
+        self.submit(
+            Record::Validator {
                 public_key,
                 duty,
                 signing_root,
             },
-            reply,
-        };
-        match self.submit(job, answer)? {
-            // BLS signatures are deterministic: a repeat is the same signature as the first.
-            Outcome::Recorded | Outcome::SameData { .. } => {
+            signature,
+        )
+    }
+
+    fn submit(&self, record: Record, signature: Vec<u8>) -> Result<Pending, SignError> {
+        let (reply, answer) = oneshot::channel();
+        self.inner
+            .writer
+            .send(Job { record, reply })
+            .map_err(|_| SignError::Store("the protection-store writer has stopped".to_owned()))?;
+        Ok(Pending { answer, signature })
+    }
+
+    /// Turns the writer's answer into the caller's result.
+    fn finish(
+        &self,
+        key: &KeyId,
+        domain: &str,
+        signature: Vec<u8>,
+        answer: Result<Result<Outcome, String>, oneshot::error::RecvError>,
+    ) -> Result<SignedMessage, SignError> {
+        let outcome = answer
+            .map_err(|_| {
+                SignError::Store("the protection-store writer stopped before answering".to_owned())
+            })?
+            .map_err(SignError::Store)?;
+        match outcome {
+            Outcome::Recorded => {
                 self.count_signature(key.scheme);
                 Ok(SignedMessage {
                     signature,
                     repeated: false,
                 })
             }
+            Outcome::SameData {
+                signature: recorded,
+            } => {
+                self.count_signature(key.scheme);
+                // Validator records keep no signature; BLS is deterministic, so ours is the same.
+                let signature = if recorded.is_empty() {
+                    signature
+                } else {
+                    recorded
+                };
+                Ok(SignedMessage {
+                    signature,
+                    repeated: true,
+                })
+            }
             Outcome::Refused(refusal) => {
-                tracing::warn!(key = %key, ?duty, reason = refusal.reason(), "{refusal}");
+                tracing::warn!(key = %key, domain, reason = refusal.reason(), "{refusal}");
                 Err(SignError::Refused(refusal))
             }
         }
     }
 
-    fn submit(
-        &self,
-        job: Job,
-        answer: oneshot::Receiver<Result<Outcome, String>>,
-    ) -> Result<Outcome, SignError> {
-        self.inner
-            .writer
-            .send(job)
-            .map_err(|_| SignError::Store("the protection-store writer has stopped".to_owned()))?;
-        answer
-            .blocking_recv()
-            .map_err(|_| {
-                SignError::Store("the protection-store writer stopped before answering".to_owned())
-            })?
-            .map_err(SignError::Store)
+    fn count_refusal(&self, result: &Result<SignedMessage, SignError>) {
+        if let Err(error) = result {
+            self.inner
+                .metrics
+                .refusals
+                .with_label_values(&[error.reason()])
+                .inc();
+        }
     }
 
     fn count_signature(&self, scheme: Scheme) {

@@ -465,3 +465,245 @@ fn keys_added_at_run_time_sign_and_keep_their_history() {
         "conflicting_message"
     );
 }
+
+/// A signer over a fresh store with the keys of `keyring`.
+fn start(keyring: Keyring) -> (tempfile::TempDir, ProtectedSigner, Registry) {
+    let dir = tempfile::tempdir().unwrap();
+    let db =
+        ProtectionDb::open(&dir.path().join("restaked.db"), Duration::from_millis(200)).unwrap();
+    let registry = Registry::new();
+    let signer = ProtectedSigner::start(db, keyring, &registry).unwrap();
+    (dir, signer, registry)
+}
+
+fn signatures(registry: &Registry, scheme: &str) -> u64 {
+    registry
+        .gather()
+        .iter()
+        .filter(|f| f.name() == "restaked_signer_signatures_total")
+        .flat_map(|f| f.get_metric().iter())
+        .filter(|m| m.get_label().iter().any(|l| l.value() == scheme))
+        .map(|m| m.get_counter().get_value() as u64)
+        .sum()
+}
+
+#[test]
+fn bn254_keys_sign_verifiably_and_refuse_a_conflicting_hash() {
+    let mut keyring = Keyring::default();
+    let id = keyring.add_bn254(&secret(5), "avs key").unwrap();
+    assert_eq!(id.scheme, Scheme::Bn254);
+    assert_eq!(id.to_string().split(':').next(), Some("bn254"));
+    let (_dir, signer, registry) = start(keyring);
+
+    let info = signer.keys().pop().unwrap();
+    let keys = info.bn254.unwrap();
+    assert_eq!(info.id, id);
+    assert_eq!(keys.g1.to_bytes().to_vec(), id.public_key);
+    // The listed G2 key is the G1 key's partner, as AVS registration requires.
+    assert_eq!(bn254::PublicKeys::new(keys.g1, keys.g2).unwrap(), keys);
+
+    let hash = [0x11; 32];
+    let signed = signer
+        .sign_blocking(request(&id, "avs/task", b"task-1", None, &hash))
+        .unwrap();
+    let signature = bn254::Signature::from_bytes(&signed.signature).unwrap();
+    assert!(bn254::verify(&keys.g2, &hash, &signature));
+    assert!(
+        signer
+            .sign_blocking(request(&id, "avs/task", b"task-1", None, &hash))
+            .unwrap()
+            .repeated
+    );
+    let err = signer
+        .sign_blocking(request(&id, "avs/task", b"task-1", None, &[0x22; 32]))
+        .unwrap_err();
+    assert_eq!(err.reason(), "conflicting_message");
+    assert_eq!(signatures(&registry, "bn254"), 2);
+}
+
+#[test]
+fn ecdsa_keystore_keys_sign_digests_that_recover_to_their_address() {
+    let dir = tempfile::tempdir().unwrap();
+    alloy_signer_local::PrivateKeySigner::encrypt_keystore(
+        dir.path(),
+        &mut rand::thread_rng(),
+        [9u8; 32],
+        "operator password",
+        Some("operator.ecdsa.key.json"),
+    )
+    .unwrap();
+    let file = dir.path().join("operator.ecdsa.key.json");
+    let mut keyring = Keyring::default();
+    let id = keyring
+        .load_ecdsa_keystore(&file, "operator password")
+        .unwrap();
+    assert_eq!(id.scheme, Scheme::Secp256k1);
+    assert_eq!(id.public_key.len(), ecdsa::ADDRESS_LEN);
+    let (_store, signer, registry) = start(keyring);
+    let info = signer.keys().pop().unwrap();
+    assert_eq!(info.source, file.display().to_string());
+    assert_eq!(info.bn254, None);
+
+    let digest = [0x33; 32];
+    let signed = signer
+        .sign_blocking(request(&id, "bridge/checkpoint", b"7", Some(7), &digest))
+        .unwrap();
+    assert_eq!(signed.signature.len(), ecdsa::SIGNATURE_LEN);
+    let recovered = alloy_primitives::Signature::from_raw(&signed.signature)
+        .unwrap()
+        .recover_address_from_prehash(&alloy_primitives::B256::from(digest))
+        .unwrap();
+    assert_eq!(recovered.as_slice(), id.public_key.as_slice());
+
+    let err = signer
+        .sign_blocking(request(
+            &id,
+            "bridge/checkpoint",
+            b"7",
+            Some(7),
+            &[0x44; 32],
+        ))
+        .unwrap_err();
+    assert_eq!(err.reason(), "conflicting_message");
+    let err = signer
+        .sign_blocking(request(
+            &id,
+            "bridge/checkpoint",
+            b"6",
+            Some(6),
+            &[0x44; 32],
+        ))
+        .unwrap_err();
+    assert_eq!(err.reason(), "ordering_not_advanced");
+    assert_eq!(signatures(&registry, "secp256k1"), 1);
+}
+
+#[test]
+fn hash_schemes_refuse_messages_that_are_not_32_bytes_and_record_nothing() {
+    let mut keyring = Keyring::default();
+    let bn254_key = keyring.add_bn254(&secret(5), "avs").unwrap();
+    let ecdsa_key = keyring.add_ecdsa(&secret(6), "eth").unwrap();
+    let (_dir, signer, registry) = start(keyring);
+    for key in [&bn254_key, &ecdsa_key] {
+        for message in [&b""[..], &[1; 31], &[1; 33], b"value=1"] {
+            let err = signer
+                .sign_blocking(request(key, "d", b"c", None, message))
+                .unwrap_err();
+            let SignError::InvalidMessage { scheme, reason } = &err else {
+                panic!("unexpected {err:?}");
+            };
+            assert_eq!(*scheme, key.scheme);
+            assert!(reason.contains("32-byte hash"), "{reason}");
+            assert_eq!(err.reason(), "invalid_message");
+        }
+        // Nothing was recorded: the conflict key is still free.
+        let signed = signer
+            .sign_blocking(request(key, "d", b"c", None, &[2; 32]))
+            .unwrap();
+        assert!(!signed.repeated);
+    }
+    assert_eq!(refusals(&registry, "invalid_message"), 8);
+}
+
+#[test]
+fn validator_duties_are_for_bls12_381_keys_only() {
+    let mut keyring = Keyring::default();
+    let bn254_key = keyring.add_bn254(&secret(5), "avs").unwrap();
+    let ecdsa_key = keyring.add_ecdsa(&secret(6), "eth").unwrap();
+    let (_dir, signer, _registry) = start(keyring);
+    for key in [&bn254_key, &ecdsa_key] {
+        let err = signer
+            .sign_validator_blocking(key, ValidatorDuty::Block { slot: 1 }, [1; 32])
+            .unwrap_err();
+        assert_eq!(err.reason(), "invalid_message", "{err}");
+    }
+}
+
+#[test]
+fn one_secret_in_three_schemes_is_three_keys_with_separate_histories() {
+    let mut keyring = Keyring::default();
+    let ids = [
+        keyring.add_bls(&secret(5), None, "bls").unwrap(),
+        keyring.add_bn254(&secret(5), "bn254").unwrap(),
+        keyring.add_ecdsa(&secret(5), "ecdsa").unwrap(),
+    ];
+    // Adding again keeps the first source.
+    keyring.add_bn254(&secret(5), "again").unwrap();
+    keyring.add_ecdsa(&secret(5), "again").unwrap();
+    assert_eq!(keyring.len(), 3);
+    let (_dir, signer, _registry) = start(keyring);
+    assert!(signer.keys().iter().all(|k| k.source != "again"));
+    for (id, message) in ids.iter().zip([[1u8; 32], [2; 32], [3; 32]]) {
+        signer
+            .sign_blocking(request(id, "shared", b"round", None, &message))
+            .unwrap();
+    }
+    let mut names: Vec<&str> = ids.iter().map(|id| id.scheme.as_str()).collect();
+    names.sort_unstable();
+    assert_eq!(names, ["bls12-381", "bn254", "secp256k1"]);
+}
+
+#[test]
+fn bn254_keystores_load_and_must_hold_the_key_they_declare() {
+    use crate::{keystore::Kdf, web3_keystore::Bn254Keystore};
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("operator.bls.key.json");
+    let keystore = Bn254Keystore::encrypt(&secret(5), "pw", Kdf::InsecureFastScrypt).unwrap();
+    std::fs::write(&file, keystore.to_json()).unwrap();
+    let mut keyring = Keyring::default();
+    let id = keyring.load_bn254_keystore(&file, "pw").unwrap();
+    assert_eq!(
+        Some(id.public_key.as_slice()),
+        keystore
+            .declared_public_key()
+            .map(|k| k.to_bytes().to_vec())
+            .as_deref()
+    );
+
+    let err = keyring.load_bn254_keystore(&file, "not pw").unwrap_err();
+    assert!(
+        matches!(
+            err,
+            KeyringError::Keystore(Web3KeystoreError::WrongPassword { .. })
+        ),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string().contains(&file.display().to_string()),
+        "{err}"
+    );
+
+    // The pubKey of another key beside this secret's ciphertext.
+    let other = Bn254Keystore::encrypt(&secret(6), "pw", Kdf::InsecureFastScrypt).unwrap();
+    let mut json: serde_json::Value = serde_json::from_str(&keystore.to_json()).unwrap();
+    let other_json: serde_json::Value = serde_json::from_str(&other.to_json()).unwrap();
+    json["pubKey"] = other_json["pubKey"].clone();
+    let forged = dir.path().join("forged.bls.key.json");
+    std::fs::write(&forged, json.to_string()).unwrap();
+    let mut keyring = Keyring::default();
+    let err = keyring.load_bn254_keystore(&forged, "pw").unwrap_err();
+    assert!(
+        matches!(
+            err,
+            KeyringError::Keystore(Web3KeystoreError::DeclaredKeyMismatch { .. })
+        ),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("forged.bls.key.json"), "{err}");
+    assert!(keyring.is_empty());
+}
+
+#[test]
+fn invalid_secrets_are_refused_per_scheme() {
+    let mut keyring = Keyring::default();
+    assert!(matches!(
+        keyring.add_bn254(&SecretBytes::new([0xff; 32]), "x"),
+        Err(KeyringError::InvalidBn254(_))
+    ));
+    assert!(matches!(
+        keyring.add_ecdsa(&SecretBytes::new([0; 32]), "x"),
+        Err(KeyringError::InvalidEcdsa(_))
+    ));
+    assert!(keyring.is_empty());
+}

@@ -37,13 +37,16 @@ pub(crate) fn check_and_record(
 ) -> Result<Outcome, ProtectionError> {
     let key = key_id(tx, c, record.scheme, record.public_key)?;
     let prior: Option<(Vec<u8>, Vec<u8>)> = tx
-        .query_row(
+        .prepare_cached(
             "SELECT message_hash, signature FROM protection_messages
              WHERE key_id = ?1 AND domain = ?2 AND conflict_key = ?3",
-            params![key, record.domain, record.conflict_key],
-            |r| Ok((r.get(0)?, r.get(1)?)),
         )
-        .optional()
+        .and_then(|mut stmt| {
+            stmt.query_row(params![key, record.domain, record.conflict_key], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()
+        })
         .map_err(c.err("look up conflict key"))?;
     if let Some((hash, signature)) = prior {
         if hash.as_slice() == record.message_hash {
@@ -59,17 +62,23 @@ pub(crate) fn check_and_record(
             requested_hash: record.message_hash,
         }));
     }
-    let (ordered, unordered, latest): (i64, i64, Option<i64>) = tx
-        .query_row(
-            "SELECT COUNT(ordering), COUNT(*) - COUNT(ordering), MAX(ordering) FROM protection_messages
-             WHERE key_id = ?1 AND domain = ?2",
-            params![key, record.domain],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    // Both answered from the (key_id, domain, ordering) index in O(log n): NULL orderings sort
+    // first, MAX reads the last entry. A scan here would make every signature slower than the last.
+    let latest: Option<i64> = tx
+        .prepare_cached(
+            "SELECT MAX(ordering) FROM protection_messages WHERE key_id = ?1 AND domain = ?2",
         )
+        .and_then(|mut stmt| stmt.query_row(params![key, record.domain], |r| r.get(0)))
+        .map_err(c.err("read domain ordering"))?;
+    let unordered: bool = tx
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM protection_messages WHERE key_id = ?1 AND domain = ?2 AND ordering IS NULL)",
+        )
+        .and_then(|mut stmt| stmt.query_row(params![key, record.domain], |r| r.get(0)))
         .map_err(c.err("read domain ordering"))?;
     let ordering = match record.ordering {
         Some(requested) => {
-            if unordered > 0 {
+            if unordered {
                 return Ok(Outcome::Refused(Refusal::OrderingMismatch {
                     domain: record.domain.to_owned(),
                 }));
@@ -89,17 +98,19 @@ pub(crate) fn check_and_record(
             }
             Some(requested_sql)
         }
-        None if ordered > 0 => {
+        None if latest.is_some() => {
             return Ok(Outcome::Refused(Refusal::OrderingMismatch {
                 domain: record.domain.to_owned(),
             }));
         }
         None => None,
     };
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO protection_messages (key_id, domain, conflict_key, ordering, message_hash, signature, signed_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![
+    )
+    .and_then(|mut stmt| {
+        stmt.execute(params![
             key,
             record.domain,
             record.conflict_key,
@@ -107,8 +118,8 @@ pub(crate) fn check_and_record(
             record.message_hash.as_slice(),
             record.signature,
             record.signed_at
-        ],
-    )
+        ])
+    })
     .map_err(c.err("record signature"))?;
     Ok(Outcome::Recorded)
 }

@@ -295,17 +295,20 @@ pub(crate) fn key_id(
     scheme: &str,
     public_key: &[u8],
 ) -> Result<i64, ProtectionError> {
-    tx.execute(
-        "INSERT INTO protection_keys (scheme, public_key) VALUES (?1, ?2) ON CONFLICT (scheme, public_key) DO NOTHING",
-        rusqlite::params![scheme, public_key],
-    )
-    .map_err(c.err("register key"))?;
-    tx.query_row(
-        "SELECT id FROM protection_keys WHERE scheme = ?1 AND public_key = ?2",
-        rusqlite::params![scheme, public_key],
-        |r| r.get(0),
-    )
-    .map_err(c.err("look up key"))
+    let lookup = |tx: &Transaction<'_>| {
+        tx.prepare_cached("SELECT id FROM protection_keys WHERE scheme = ?1 AND public_key = ?2")
+            .and_then(|mut stmt| {
+                stmt.query_row(rusqlite::params![scheme, public_key], |r| r.get(0))
+                    .optional()
+            })
+            .map_err(c.err("look up key"))
+    };
+    if let Some(id) = lookup(tx)? {
+        return Ok(id);
+    }
+    tx.prepare_cached("INSERT INTO protection_keys (scheme, public_key) VALUES (?1, ?2)")
+        .and_then(|mut stmt| stmt.insert(rusqlite::params![scheme, public_key]))
+        .map_err(c.err("register key"))
 }
 
 #[cfg(test)]
