@@ -17,7 +17,9 @@ use restake_signer::{
     keystore::{self, Keystore, KeystoreError, PasswordSource},
 };
 
-use crate::config::{OnBadKeystore, PasswordSettings, SignerSettings};
+use zeroize::Zeroizing;
+
+use crate::config::{KeyFile, OnBadKeystore, PasswordSettings, SignerSettings};
 
 /// Number of deterministic keys `--dev` loads.
 pub const DEV_KEY_COUNT: u32 = 4;
@@ -108,6 +110,11 @@ pub fn load(
     if let (Some(dir), Some(passwords)) = (&settings.keystores_dir, &settings.passwords) {
         load_keystores(&mut keyring, dir.clone(), passwords, settings, metrics)?;
     }
+    for (scheme, file) in [("bn254", &settings.bn254), ("ecdsa", &settings.ecdsa)] {
+        if let Some(file) = file {
+            load_key_file(&mut keyring, scheme, file, metrics)?;
+        }
+    }
     let imported = data_dir.join(IMPORTED_DIR);
     if has_keystores(&imported) {
         let passwords = PasswordSettings::PasswordsDir(imported.join("passwords"));
@@ -133,6 +140,43 @@ pub fn add_dev_keys(keyring: &mut Keyring, first: u32, count: u32) -> Result<Vec
                 .map_err(|e| format!("  dev key {index}: {e}"))
         })
         .collect()
+}
+
+/// Loads the single configured BN254 or ECDSA keystore; any failure stops startup.
+fn load_key_file(
+    keyring: &mut Keyring,
+    scheme: &str,
+    file: &KeyFile,
+    metrics: &KeyMetrics,
+) -> Result<(), KeyLoadError> {
+    let fail = |reason: String| {
+        metrics.errors.inc();
+        KeyLoadError::BadKeystores {
+            failed: 1,
+            total: 1,
+            details: format!("  signer.{scheme}: {reason}"),
+        }
+    };
+    let mut password = Zeroizing::new(fs::read_to_string(&file.password_file).map_err(|e| {
+        fail(format!(
+            "cannot read password file {}: {e}",
+            file.password_file.display()
+        ))
+    })?);
+    // Password files conventionally end with one newline that is not part of the password.
+    if password.ends_with('\n') {
+        password.pop();
+        if password.ends_with('\r') {
+            password.pop();
+        }
+    }
+    let loaded = match scheme {
+        "bn254" => keyring.load_bn254_keystore(&file.keystore, &password),
+        _ => keyring.load_ecdsa_keystore(&file.keystore, &password),
+    };
+    let id = loaded.map_err(|e| fail(e.to_string()))?;
+    tracing::info!(key = %id, keystore = %file.keystore.display(), "{scheme} key loaded");
+    Ok(())
 }
 
 fn has_keystores(dir: &Path) -> bool {

@@ -123,6 +123,21 @@ pub struct SignerSettings {
     pub on_bad_keystore: OnBadKeystore,
     /// Threads decrypting keystores at startup; 0 means one per CPU core.
     pub decrypt_threads: usize,
+    /// The EigenLayer BN254 (AVS BLS) key: an eigensdk keystore and its password file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bn254: Option<KeyFile>,
+    /// The secp256k1 (ECDSA) key: a web3 secret-storage keystore and its password file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ecdsa: Option<KeyFile>,
+}
+
+/// One keystore file and the file holding its password.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct KeyFile {
+    /// The keystore.
+    pub keystore: PathBuf,
+    /// Its password (one trailing newline is ignored).
+    pub password_file: PathBuf,
 }
 
 /// The one configured source of keystore passwords.
@@ -417,6 +432,8 @@ impl Config {
                     }
                 })
             }),
+            bn254: Self::read_key_file(r, "bn254"),
+            ecdsa: Self::read_key_file(r, "ecdsa"),
             decrypt_threads: r.read("signer.decrypt_threads", 0, |v| {
                 let n: usize = parsed("a number of threads")(v)?;
                 if n > 1024 {
@@ -425,6 +442,30 @@ impl Config {
                     Ok(n)
                 }
             }),
+        }
+    }
+
+    /// `signer.<scheme>.keystore` and `signer.<scheme>.password_file`, which go together.
+    fn read_key_file(r: &mut Reader<'_>, scheme: &str) -> Option<KeyFile> {
+        let keystore_key = format!("signer.{scheme}.keystore");
+        let password_key = format!("signer.{scheme}.password_file");
+        let path = |v: &Value| non_empty(v).map(PathBuf::from);
+        let keystore = r.optional(&keystore_key, path);
+        let password_file = r.optional(&password_key, path);
+        match (keystore, password_file) {
+            (Some(keystore), Some(password_file)) => Some(KeyFile {
+                keystore,
+                password_file,
+            }),
+            (None, None) => None,
+            (Some(_), None) => {
+                r.issue(&keystore_key, format!("needs {password_key}"));
+                None
+            }
+            (None, Some(_)) => {
+                r.issue(&password_key, format!("needs {keystore_key}"));
+                None
+            }
         }
     }
 

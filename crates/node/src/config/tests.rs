@@ -326,3 +326,36 @@ fn keystores_need_exactly_one_password_source() {
     .unwrap_err();
     assert_eq!(errors.0.len(), 2, "{errors}");
 }
+
+#[test]
+fn bn254_and_ecdsa_keystores_need_their_password_files() {
+    let config = load(
+        None,
+        &[],
+        &[
+            ("signer.bn254.keystore", "/k/bls.json"),
+            ("signer.bn254.password_file", "/k/pw"),
+        ],
+    )
+    .unwrap();
+    assert_eq!(
+        config.signer.bn254,
+        Some(KeyFile {
+            keystore: PathBuf::from("/k/bls.json"),
+            password_file: PathBuf::from("/k/pw")
+        })
+    );
+    let reloaded = load(Some(&config.dump()), &[], &[]).unwrap();
+    assert_eq!(
+        reloaded.signer.bn254,
+        config.signer.bn254,
+        "{}",
+        config.dump()
+    );
+    let errors = load(None, &[], &[("signer.ecdsa.keystore", "/k/ecdsa.json")]).unwrap_err();
+    assert!(
+        issue_lines(&errors)[0]
+            .starts_with("signer.ecdsa.keystore: needs signer.ecdsa.password_file"),
+        "{errors}"
+    );
+}

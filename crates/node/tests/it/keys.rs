@@ -392,3 +392,98 @@ fn keys_generate_shows_a_new_mnemonic_once_and_refuses_to_overwrite() {
         "existing keystores are never overwritten: {again:?}"
     );
 }
+
+/// eigensdk-go `crypto/utils/test_data/ecdsa_keys/keys/1.ecdsa.key.json` at commit 3d840790 and
+/// its password (public test data of EigenLayer's Go SDK).
+const EIGENSDK_ECDSA_KEYSTORE: &str = r#"{"address":"36cacfc85697f462fd755995d2b689f458a0db64","crypto":{"cipher":"aes-128-ctr","ciphertext":"b3ea1639651eb83e3383b3b642e660c65c54b512b1f08a03d0d1ffc040ed8adb","cipherparams":{"iv":"2c67bf1eaf194bcfa6abf4d2352bef39"},"kdf":"scrypt","kdfparams":{"dklen":32,"n":262144,"p":1,"r":8,"salt":"413ddd05d7668c9b2a818e8af894aaaea3ceeee5f0c632f004481141d77f1967"},"mac":"226de9d821e506d05979a469139439467982e384e5bb4e09e13230c90817f8c9"},"id":"6db0cfb6-6438-43c0-a2f8-5dace3ab2cd2","version":3}"#;
+const EIGENSDK_ECDSA_PASSWORD: &str = "TV/2%P?|_l[Dr*]Q8^d+";
+
+#[test]
+fn bn254_and_ecdsa_keystores_load_from_config() {
+    let scratch = tempfile::tempdir().unwrap();
+    let bn254_secret = SecretBytes::new([0x05; 32]);
+    let bn254 = restake_signer::web3_keystore::Bn254Keystore::encrypt(
+        &bn254_secret,
+        "avs pw",
+        Kdf::InsecureFastScrypt,
+    )
+    .unwrap();
+    fs::write(
+        scratch.path().join("operator.bls.key.json"),
+        bn254.to_json(),
+    )
+    .unwrap();
+    fs::write(scratch.path().join("bls.pw"), "avs pw\n").unwrap();
+    fs::write(
+        scratch.path().join("operator.ecdsa.key.json"),
+        EIGENSDK_ECDSA_KEYSTORE,
+    )
+    .unwrap();
+    fs::write(
+        scratch.path().join("ecdsa.pw"),
+        format!("{EIGENSDK_ECDSA_PASSWORD}\n"),
+    )
+    .unwrap();
+    let config = format!(
+        "signer.bn254.keystore = {:?}\nsigner.bn254.password_file = {:?}\nsigner.ecdsa.keystore = {:?}\nsigner.ecdsa.password_file = {:?}\n",
+        scratch.path().join("operator.bls.key.json"),
+        scratch.path().join("bls.pw"),
+        scratch.path().join("operator.ecdsa.key.json"),
+        scratch.path().join("ecdsa.pw"),
+    );
+    let dir = NodeDir::new(&config);
+    let (_node, endpoints) = dir.start();
+    let keys: serde_json::Value =
+        serde_json::from_slice(&restakectl(endpoints.grpc, &["keys", "list", "--json"]).stdout)
+            .unwrap();
+    let schemes: Vec<(&str, &str)> = keys
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| {
+            (
+                k["scheme"].as_str().unwrap(),
+                k["public_key"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    let g1 = *bn254.declared_public_key().unwrap();
+    assert!(
+        schemes.contains(&(
+            "bn254",
+            format!("0x{}", hex::encode(g1.to_bytes())).as_str()
+        )),
+        "{keys}"
+    );
+    assert!(
+        schemes.contains(&("secp256k1", "0x36cacfc85697f462fd755995d2b689f458a0db64")),
+        "{keys}"
+    );
+}
+
+#[test]
+fn a_bn254_keystore_with_the_wrong_password_stops_startup() {
+    let scratch = tempfile::tempdir().unwrap();
+    let bn254 = restake_signer::web3_keystore::Bn254Keystore::encrypt(
+        &SecretBytes::new([0x05; 32]),
+        "right",
+        Kdf::InsecureFastScrypt,
+    )
+    .unwrap();
+    fs::write(scratch.path().join("op.bls.key.json"), bn254.to_json()).unwrap();
+    fs::write(scratch.path().join("bls.pw"), "wrong").unwrap();
+    let config = format!(
+        "signer.bn254.keystore = {:?}\nsigner.bn254.password_file = {:?}\n",
+        scratch.path().join("op.bls.key.json"),
+        scratch.path().join("bls.pw"),
+    );
+    let dir = NodeDir::new(&config);
+    let mut node = dir.spawn("restaked.log");
+    assert_eq!(
+        node.wait_exit(Duration::from_secs(20)).code(),
+        Some(78),
+        "{}",
+        node.logs()
+    );
+    assert!(node.logs().contains("op.bls.key.json"), "{}", node.logs());
+}
