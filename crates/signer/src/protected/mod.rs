@@ -39,6 +39,10 @@ use crate::{
     web3_keystore::{Bn254Keystore, Web3KeystoreError},
 };
 
+/// How far the clock may read behind the latest recorded signature before the signer refuses:
+/// enough for ordinary NTP slews and second-granularity records, not for a clock set back.
+const CLOCK_TOLERANCE_SECS: i64 = 60;
+
 /// Most requests recorded in one transaction; bounds the latency a batch adds.
 const MAX_BATCH: usize = 512;
 
@@ -843,6 +847,9 @@ fn write_loop(
     metrics: &Metrics,
 ) {
     let classifier = db.classifier();
+    // Read once it can be; afterwards the writer is the only one recording generic signatures,
+    // so it tracks the value itself.
+    let mut latest: Option<i64> = None;
     while let Ok(first) = jobs.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -852,53 +859,69 @@ fn write_loop(
             }
         }
         let started = Instant::now();
-        let result = db.transaction::<_, ProtectionError>(|tx| {
-            batch
-                .iter()
-                .map(|job| match &job.record {
-                    Record::Generic(r) => generic::check_and_record(
-                        tx,
-                        &classifier,
-                        &GenericRecord {
-                            scheme: r.scheme.as_str(),
-                            public_key: &r.public_key,
-                            domain: &r.domain,
-                            conflict_key: &r.conflict_key,
-                            ordering: r.ordering,
-                            message_hash: r.message_hash,
-                            signature: &r.signature,
-                            signed_at: r.signed_at,
-                        },
-                    ),
-                    Record::Validator {
-                        public_key,
-                        duty: ValidatorDuty::Block { slot },
-                        signing_root,
-                    } => eth::check_and_record_block(
-                        tx,
-                        &classifier,
-                        public_key,
-                        *slot,
-                        signing_root,
-                    ),
-                    Record::Validator {
-                        public_key,
-                        duty:
-                            ValidatorDuty::Attestation {
-                                source_epoch,
-                                target_epoch,
+        let latest_signed_at = match latest {
+            Some(value) => Ok(value),
+            None => db.latest_signed_at(),
+        };
+        let result = latest_signed_at.and_then(|latest_signed_at| {
+            latest = Some(latest_signed_at);
+            db.transaction::<_, ProtectionError>(|tx| {
+                batch
+                    .iter()
+                    .map(|job| match &job.record {
+                        Record::Generic(r)
+                            if r.signed_at.saturating_add(CLOCK_TOLERANCE_SECS)
+                                < latest_signed_at =>
+                        {
+                            Ok(Outcome::Refused(Refusal::ClockWentBackwards {
+                                now: r.signed_at,
+                                latest: latest_signed_at,
+                            }))
+                        }
+                        Record::Generic(r) => generic::check_and_record(
+                            tx,
+                            &classifier,
+                            &GenericRecord {
+                                scheme: r.scheme.as_str(),
+                                public_key: &r.public_key,
+                                domain: &r.domain,
+                                conflict_key: &r.conflict_key,
+                                ordering: r.ordering,
+                                message_hash: r.message_hash,
+                                signature: &r.signature,
+                                signed_at: r.signed_at,
                             },
-                        signing_root,
-                    } => eth::check_and_record_attestation(
-                        tx,
-                        &classifier,
-                        public_key,
-                        *source_epoch,
-                        *target_epoch,
-                        signing_root,
-                    ),
-                })
-                .collect::<Result<Vec<_>, _>>()
+                        ),
+                        Record::Validator {
+                            public_key,
+                            duty: ValidatorDuty::Block { slot },
+                            signing_root,
+                        } => eth::check_and_record_block(
+                            tx,
+                            &classifier,
+                            public_key,
+                            *slot,
+                            signing_root,
+                        ),
+                        Record::Validator {
+                            public_key,
+                            duty:
+                                ValidatorDuty::Attestation {
+                                    source_epoch,
+                                    target_epoch,
+                                },
+                            signing_root,
+                        } => eth::check_and_record_attestation(
+                            tx,
+                            &classifier,
+                            public_key,
+                            *source_epoch,
+                            *target_epoch,
+                            signing_root,
+                        ),
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+            })
         });
         metrics
             .commit_seconds
@@ -906,6 +929,13 @@ fn write_loop(
         metrics.batch_size.observe(batch.len() as f64);
         match result {
             Ok(outcomes) => {
+                let recorded = batch.iter().zip(&outcomes).filter_map(|(job, outcome)| {
+                    match (&job.record, outcome) {
+                        (Record::Generic(r), Outcome::Recorded) => Some(r.signed_at),
+                        _ => None,
+                    }
+                });
+                latest = latest.max(recorded.max());
                 health.send_if_modified(|h| {
                     let changed = !h.healthy;
                     *h = SignerHealth {

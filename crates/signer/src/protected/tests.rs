@@ -707,3 +707,32 @@ fn invalid_secrets_are_refused_per_scheme() {
     ));
     assert!(keyring.is_empty());
 }
+
+#[test]
+fn a_clock_behind_the_recorded_history_refuses_to_sign() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("restaked.db");
+    let mut db = ProtectionDb::open(&path, Duration::from_secs(1)).unwrap();
+    let tomorrow = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64 + 86_400;
+    let history = crate::protection::history::History {
+        format: crate::protection::history::HISTORY_FORMAT.to_owned(),
+        version: crate::protection::history::HISTORY_VERSION,
+        messages: vec![crate::protection::history::MessageRecord {
+            scheme: "bls12-381".to_owned(),
+            public_key: format!("0x{}", "ab".repeat(48)),
+            domain: "d".to_owned(),
+            conflict_key: "0x01".to_owned(),
+            ordering: None,
+            message_hash: format!("0x{}", "11".repeat(32)),
+            signature: format!("0x{}", "22".repeat(96)),
+            signed_at: tomorrow,
+        }],
+        ethereum: None,
+    };
+    db.import_history(&history, None).unwrap();
+    drop(db);
+    let f = fixture_at(dir, 1);
+    let err = f.signer.sign_blocking(request(&f.keys[0], "d", b"2", None, b"m")).unwrap_err();
+    assert_eq!(err.reason(), "clock_inconsistent", "{err}");
+    assert_eq!(refusals(&f.registry, "clock_inconsistent"), 1);
+}

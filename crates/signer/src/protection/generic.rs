@@ -29,6 +29,21 @@ pub struct GenericRecord<'a> {
     pub signed_at: i64,
 }
 
+impl super::ProtectionDb {
+    /// The latest time a generic signature was recorded (Unix seconds), or `i64::MIN` for none.
+    /// Reads every record once; the signer's writer calls it at start and then keeps count.
+    pub fn latest_signed_at(&mut self) -> Result<i64, ProtectionError> {
+        let c = self.classifier();
+        self.transaction::<_, ProtectionError>(|tx| {
+            tx.query_row("SELECT MAX(signed_at) FROM protection_messages", [], |r| {
+                r.get::<_, Option<i64>>(0)
+            })
+            .map(|latest| latest.unwrap_or(i64::MIN))
+            .map_err(c.err("read latest signing time"))
+        })
+    }
+}
+
 /// Checks `record` against history and, if safe, inserts it; all within `tx`.
 pub(crate) fn check_and_record(
     tx: &Transaction<'_>,

@@ -53,6 +53,17 @@ pub enum Refusal {
         /// The duty domain.
         domain: String,
     },
+    /// The clock reads earlier than a signature already recorded: time went backwards (a
+    /// wrong NTP step, a restored VM snapshot), so duties that depend on time cannot be trusted.
+    #[error(
+        "the clock reads {now} (Unix seconds) but a signature was recorded at {latest}: the clock went backwards; fix it before signing"
+    )]
+    ClockWentBackwards {
+        /// The time of this request.
+        now: i64,
+        /// The latest recorded signing time.
+        latest: i64,
+    },
     /// A value does not fit the store's 63-bit integers.
     #[error("{what} {value} is out of range")]
     OutOfRange {
@@ -140,6 +151,7 @@ impl Refusal {
             Self::ConflictingMessage { .. } => "conflicting_message",
             Self::OrderingNotAdvanced { .. } => "ordering_not_advanced",
             Self::OrderingMismatch { .. } => "ordering_mismatch",
+            Self::ClockWentBackwards { .. } => "clock_inconsistent",
             Self::OutOfRange { .. } => "out_of_range",
             Self::DoubleProposal { .. } => "double_proposal",
             Self::ProposalNotAfterLatest { .. } => "proposal_not_after_latest",
