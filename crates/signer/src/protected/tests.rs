@@ -713,7 +713,11 @@ fn a_clock_behind_the_recorded_history_refuses_to_sign() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("restaked.db");
     let mut db = ProtectionDb::open(&path, Duration::from_secs(1)).unwrap();
-    let tomorrow = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64 + 86_400;
+    let tomorrow = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+        + 86_400;
     let history = crate::protection::history::History {
         format: crate::protection::history::HISTORY_FORMAT.to_owned(),
         version: crate::protection::history::HISTORY_VERSION,
@@ -732,7 +736,10 @@ fn a_clock_behind_the_recorded_history_refuses_to_sign() {
     db.import_history(&history, None).unwrap();
     drop(db);
     let f = fixture_at(dir, 1);
-    let err = f.signer.sign_blocking(request(&f.keys[0], "d", b"2", None, b"m")).unwrap_err();
+    let err = f
+        .signer
+        .sign_blocking(request(&f.keys[0], "d", b"2", None, b"m"))
+        .unwrap_err();
     assert_eq!(err.reason(), "clock_inconsistent", "{err}");
     assert_eq!(refusals(&f.registry, "clock_inconsistent"), 1);
 }
