@@ -16,7 +16,7 @@ use std::{
     path::Path,
     sync::{
         Arc, RwLock,
-        atomic::{AtomicBool, Ordering},
+        atomic::{AtomicBool, AtomicUsize, Ordering},
         mpsc,
     },
     thread,
@@ -42,6 +42,10 @@ use crate::{
 /// How far the clock may read behind the latest recorded signature before the signer refuses:
 /// enough for ordinary NTP slews and second-granularity records, not for a clock set back.
 const CLOCK_TOLERANCE_SECS: i64 = 60;
+
+/// Longest a batch waits for requests still being signed: a few BLS signatures, far below any
+/// duty deadline, and it saves an fsync per request under load.
+const MAX_GATHER: std::time::Duration = std::time::Duration::from_millis(1);
 
 /// Most requests recorded in one transaction; bounds the latency a batch adds.
 const MAX_BATCH: usize = 512;
@@ -519,6 +523,7 @@ struct Inner {
     // Read on every request, written only when keys are imported at run time.
     keys: RwLock<BTreeMap<KeyId, Arc<LoadedKey>>>,
     writer: mpsc::Sender<Job>,
+    signing: Arc<AtomicUsize>,
     closed: AtomicBool,
     health: watch::Receiver<SignerHealth>,
     metrics: Metrics,
@@ -562,12 +567,15 @@ impl ProtectedSigner {
             message: String::new(),
         });
         let writer_metrics = metrics.clone();
+        let signing = Arc::new(AtomicUsize::new(0));
+        let writer_signing = signing.clone();
         thread::Builder::new()
             .name("protection-writer".to_owned())
-            .spawn(move || write_loop(db, &jobs, &health_tx, &writer_metrics))?;
+            .spawn(move || write_loop(db, &jobs, &writer_signing, &health_tx, &writer_metrics))?;
         let inner = Inner {
             keys: RwLock::new(keys.keys),
             writer,
+            signing,
             closed: AtomicBool::new(false),
             health,
             metrics,
@@ -726,6 +734,7 @@ impl ProtectedSigner {
     /// recorded.
     fn prepare(&self, request: &SigningRequest) -> Result<Pending, SignError> {
         let loaded = self.admit(&request.key)?;
+        let _signing = Signing::start(&self.inner.signing);
         let signature = loaded.key.sign(&request.message)?;
         let signed_at = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -756,6 +765,7 @@ impl ProtectedSigner {
             });
         }
         let loaded = self.admit(key)?;
+        let _signing = Signing::start(&self.inner.signing);
         let public_key = <[u8; 48]>::try_from(key.public_key.as_slice())
             .map_err(|_| SignError::UnknownKey(key.clone()))?;
         let signature = loaded.key.sign(&signing_root)?;
@@ -840,9 +850,27 @@ impl ProtectedSigner {
     }
 }
 
+/// Counts a request between admission and its hand-over to the writer, so the writer knows more
+/// requests are about to arrive.
+struct Signing<'a>(&'a AtomicUsize);
+
+impl<'a> Signing<'a> {
+    fn start(count: &'a AtomicUsize) -> Self {
+        count.fetch_add(1, Ordering::SeqCst);
+        Self(count)
+    }
+}
+
+impl Drop for Signing<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 fn write_loop(
     mut db: ProtectionDb,
     jobs: &mpsc::Receiver<Job>,
+    signing: &AtomicUsize,
     health: &watch::Sender<SignerHealth>,
     metrics: &Metrics,
 ) {
@@ -850,11 +878,22 @@ fn write_loop(
     // Read once it can be; afterwards the writer is the only one recording generic signatures,
     // so it tracks the value itself.
     let mut latest: Option<i64> = None;
+    let mut key_ids = generic::KeyIds::default();
     while let Ok(first) = jobs.recv() {
         let mut batch = vec![first];
+        // Group commit: while other callers are still signing, wait (briefly) for their requests
+        // so one fsync covers them all. A lone caller is never delayed.
+        let gather_until = Instant::now() + MAX_GATHER;
         while batch.len() < MAX_BATCH {
             match jobs.try_recv() {
                 Ok(job) => batch.push(job),
+                Err(_) if signing.load(Ordering::SeqCst) > 0 => {
+                    let left = gather_until.saturating_duration_since(Instant::now());
+                    match jobs.recv_timeout(left) {
+                        Ok(job) => batch.push(job),
+                        Err(_) => break,
+                    }
+                }
                 Err(_) => break,
             }
         }
@@ -881,6 +920,7 @@ fn write_loop(
                         Record::Generic(r) => generic::check_and_record(
                             tx,
                             &classifier,
+                            &mut key_ids,
                             &GenericRecord {
                                 scheme: r.scheme.as_str(),
                                 public_key: &r.public_key,
@@ -950,6 +990,7 @@ fn write_loop(
                 }
             }
             Err(error) => {
+                key_ids.forget();
                 tracing::error!(error = %error, reason = error.reason(), batch = batch.len(), "protection store failed; refusing to sign");
                 let message = error.to_string();
                 health.send_replace(SignerHealth {

@@ -1,6 +1,8 @@
 //! The generic rule for AVS duties: one message per (key, domain, conflict key), and an
 //! ordering that must advance where the duty asks for it.
 
+use std::collections::HashMap;
+
 use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::{
@@ -44,13 +46,45 @@ impl super::ProtectionDb {
     }
 }
 
+/// Key ids of the protection tables, remembered across requests so the hot path skips a lookup.
+/// An id learnt inside a transaction that then rolls back may not exist: [`KeyIds::forget`]
+/// after any failed transaction.
+#[derive(Debug, Default)]
+pub(crate) struct KeyIds {
+    ids: HashMap<(String, Vec<u8>), i64>,
+}
+
+impl KeyIds {
+    fn get(
+        &mut self,
+        tx: &Transaction<'_>,
+        c: &Classifier,
+        scheme: &str,
+        public_key: &[u8],
+    ) -> Result<i64, ProtectionError> {
+        if let Some(id) = self.ids.get(&(scheme.to_owned(), public_key.to_vec())) {
+            return Ok(*id);
+        }
+        let id = key_id(tx, c, scheme, public_key)?;
+        self.ids
+            .insert((scheme.to_owned(), public_key.to_vec()), id);
+        Ok(id)
+    }
+
+    /// Drops every remembered id (after a rollback).
+    pub(crate) fn forget(&mut self) {
+        self.ids.clear();
+    }
+}
+
 /// Checks `record` against history and, if safe, inserts it; all within `tx`.
 pub(crate) fn check_and_record(
     tx: &Transaction<'_>,
     c: &Classifier,
+    keys: &mut KeyIds,
     record: &GenericRecord<'_>,
 ) -> Result<Outcome, ProtectionError> {
-    let key = key_id(tx, c, record.scheme, record.public_key)?;
+    let key = keys.get(tx, c, record.scheme, record.public_key)?;
     let prior: Option<(Vec<u8>, Vec<u8>)> = tx
         .prepare_cached(
             "SELECT message_hash, signature FROM protection_messages
@@ -79,17 +113,12 @@ pub(crate) fn check_and_record(
     }
     // Both answered from the (key_id, domain, ordering) index in O(log n): NULL orderings sort
     // first, MAX reads the last entry. A scan here would make every signature slower than the last.
-    let latest: Option<i64> = tx
+    let (latest, unordered): (Option<i64>, bool) = tx
         .prepare_cached(
-            "SELECT MAX(ordering) FROM protection_messages WHERE key_id = ?1 AND domain = ?2",
+            "SELECT (SELECT MAX(ordering) FROM protection_messages WHERE key_id = ?1 AND domain = ?2),
+                    EXISTS (SELECT 1 FROM protection_messages WHERE key_id = ?1 AND domain = ?2 AND ordering IS NULL)",
         )
-        .and_then(|mut stmt| stmt.query_row(params![key, record.domain], |r| r.get(0)))
-        .map_err(c.err("read domain ordering"))?;
-    let unordered: bool = tx
-        .prepare_cached(
-            "SELECT EXISTS (SELECT 1 FROM protection_messages WHERE key_id = ?1 AND domain = ?2 AND ordering IS NULL)",
-        )
-        .and_then(|mut stmt| stmt.query_row(params![key, record.domain], |r| r.get(0)))
+        .and_then(|mut stmt| stmt.query_row(params![key, record.domain], |r| Ok((r.get(0)?, r.get(1)?))))
         .map_err(c.err("read domain ordering"))?;
     let ordering = match record.ordering {
         Some(requested) => {
