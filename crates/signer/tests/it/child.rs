@@ -8,6 +8,8 @@ use restake_signer::{
 };
 
 pub const CHILD_ENV: &str = "RESTAKED_SIGNER_CHILD";
+/// Set (to a number) to draw conflict keys from that many values instead of 64.
+pub const CONFLICT_KEYS_ENV: &str = "RESTAKED_SIGNER_CHILD_CONFLICT_KEYS";
 
 pub fn test_secret() -> SecretBytes {
     let mut bytes = [0x42; 32];
@@ -16,9 +18,10 @@ pub fn test_secret() -> SecretBytes {
 }
 
 /// Signs forever (or until the store fails), from `threads` threads, printing one line per
-/// released signature: `<conflict key hex> <message hex> <signature hex>`. Conflict keys cycle
-/// through a small set so that most requests collide with history.
-pub fn run_child(db_path: &Path, threads: usize, seed: u64) -> ! {
+/// released signature: `<conflict key hex> <message hex> <signature hex>`. Conflict keys are
+/// drawn from `conflict_keys` values: a small set makes most requests collide with history, a
+/// large one makes nearly every request a new record.
+pub fn run_child(db_path: &Path, threads: usize, seed: u64, conflict_keys: u64) -> ! {
     let db = ProtectionDb::open(db_path, Duration::from_secs(5)).expect("open protection db");
     let mut keyring = Keyring::default();
     let key = keyring
@@ -39,7 +42,7 @@ pub fn run_child(db_path: &Path, threads: usize, seed: u64) -> ! {
                     state ^= state << 13;
                     state ^= state >> 7;
                     state ^= state << 17;
-                    let conflict = (state % 64).to_be_bytes();
+                    let conflict = (state % conflict_keys).to_be_bytes();
                     let message = state.to_be_bytes();
                     let request = SigningRequest {
                         key: key.clone(),

@@ -18,13 +18,15 @@ use nix::{
 use rusqlite::Connection;
 use sha2::{Digest, Sha256};
 
-use crate::child::{CHILD_ENV, run_child};
+use crate::child::{CHILD_ENV, CONFLICT_KEYS_ENV, run_child};
 
 #[test]
 #[ignore = "entry point of the child process that crash and exhaustion tests spawn themselves"]
 fn child_entry() {
     let db = std::env::var(CHILD_ENV).expect("child mode needs the db path");
-    run_child(Path::new(&db), 2, std::process::id() as u64);
+    let conflict_keys = std::env::var(CONFLICT_KEYS_ENV)
+        .map_or(64, |n| n.parse().expect("a number of conflict keys"));
+    run_child(Path::new(&db), 2, std::process::id() as u64, conflict_keys);
 }
 
 /// Spawns the child on `db`, returning it with its stdout. With `file_size_kib`, the child runs
@@ -52,6 +54,10 @@ pub fn spawn_child(db: &Path, file_size_kib: Option<u64>) -> std::process::Child
             sh
         }
     };
+    if file_size_kib.is_some() {
+        // Every request a new record, so the store grows until it hits the limit.
+        command.env(CONFLICT_KEYS_ENV, u64::MAX.to_string());
+    }
     command
         .args(args)
         .env(CHILD_ENV, db)
