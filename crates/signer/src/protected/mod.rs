@@ -45,7 +45,7 @@ const CLOCK_TOLERANCE_SECS: i64 = 60;
 
 /// Longest a batch waits for requests still being signed: a few BLS signatures, far below any
 /// duty deadline, and it saves an fsync per request under load.
-const MAX_GATHER: std::time::Duration = std::time::Duration::from_millis(1);
+const MAX_GATHER: std::time::Duration = std::time::Duration::from_millis(2);
 
 /// Most requests recorded in one transaction; bounds the latency a batch adds.
 const MAX_BATCH: usize = 512;
