@@ -25,23 +25,18 @@ use aes::cipher::{KeyIvInit, StreamCipher};
 use alloy_primitives::{U256, keccak256};
 use serde::Deserialize;
 use serde_json::{Map, Value};
-use sha2::Sha256;
 use zeroize::Zeroizing;
 
-use crate::{SecretBytes, bn254, keystore::Kdf};
+use crate::{
+    SecretBytes, bn254,
+    keystore::{
+        Kdf,
+        kdf::{DKLEN, KdfField, KdfParams, KdfProblem},
+    },
+};
 
 /// Largest keystore file read: real ones are under 1 KiB.
 const MAX_FILE_BYTES: u64 = 1024 * 1024;
-/// Length of the derived key: 16 bytes of AES key, 16 bytes of MAC key.
-const DKLEN: u64 = 32;
-/// Largest scrypt `n` accepted (2^20, four times go-ethereum's standard 2^18).
-const MAX_SCRYPT_LOG_N: u32 = 20;
-/// Largest scrypt working memory (`128 * r * n` bytes): 1 GiB.
-const MAX_SCRYPT_MEMORY_BYTES: u64 = 1 << 30;
-/// Largest scrypt `r * p` accepted (standard is `8 * 1`).
-const MAX_SCRYPT_R_TIMES_P: u64 = 64;
-/// Largest PBKDF2 iteration count accepted.
-const MAX_PBKDF2_C: u64 = 1 << 22;
 
 /// AES-128 in counter mode with a 128-bit big-endian counter, as go-ethereum uses it.
 type Aes128Ctr = ctr::Ctr128BE<aes::Aes128>;
@@ -421,21 +416,6 @@ struct Crypto {
     mac: [u8; 32],
 }
 
-/// Validated KDF parameters.
-#[derive(Debug, Clone)]
-enum KdfParams {
-    Scrypt {
-        log_n: u8,
-        r: u32,
-        p: u32,
-        salt: Vec<u8>,
-    },
-    Pbkdf2 {
-        c: u32,
-        salt: Vec<u8>,
-    },
-}
-
 impl Crypto {
     fn validate(raw: RawCrypto, file: Option<&Path>) -> Result<Self, Web3KeystoreError> {
         if raw.cipher != "aes-128-ctr" {
@@ -444,7 +424,7 @@ impl Crypto {
                 function: raw.cipher,
             });
         }
-        let kdf = KdfParams::validate(&raw.kdf, raw.kdfparams, file)?;
+        let kdf = validate_kdf(&raw.kdf, raw.kdfparams, file)?;
         let iv = hex_array::<16>(&raw.cipherparams.iv, "crypto.cipherparams.iv", file)?;
         let mac = hex_array::<32>(&raw.mac, "crypto.mac", file)?;
         let ciphertext = hex_bytes(&raw.ciphertext, "crypto.ciphertext", file)?;
@@ -461,7 +441,10 @@ impl Crypto {
         password: &[u8],
         file: Option<&Path>,
     ) -> Result<Zeroizing<Vec<u8>>, Web3KeystoreError> {
-        let key = self.kdf.derive_key(password, file)?;
+        let key = self
+            .kdf
+            .derive_key(password)
+            .map_err(|p| kdf_error(p, file))?;
         if !constant_time_eq(&mac(&key, &self.ciphertext), &self.mac) {
             return Err(Web3KeystoreError::WrongPassword {
                 path: file.map(Path::to_path_buf),
@@ -480,23 +463,9 @@ impl Crypto {
         };
         getrandom::fill(&mut salt).map_err(random_failed)?;
         getrandom::fill(&mut iv).map_err(random_failed)?;
-        let kdf = match kdf {
-            // go-ethereum's StandardScryptN and StandardScryptP.
-            Kdf::Scrypt => KdfParams::Scrypt {
-                log_n: 18,
-                r: 8,
-                p: 1,
-                salt,
-            },
-            Kdf::Pbkdf2 => KdfParams::Pbkdf2 { c: 262_144, salt },
-            Kdf::InsecureFastScrypt => KdfParams::Scrypt {
-                log_n: 4,
-                r: 8,
-                p: 1,
-                salt,
-            },
-        };
-        let key = kdf.derive_key(password, None)?;
+        // The same parameter sets as EIP-2335's, which are go-ethereum's standard ones.
+        let kdf = KdfParams::for_new_keystore(kdf, salt);
+        let key = kdf.derive_key(password).map_err(|p| kdf_error(p, None))?;
         let mut ciphertext = secret.to_vec();
         apply_cipher(&key, &iv, &mut ciphertext);
         Ok(Self {
@@ -533,148 +502,76 @@ impl Crypto {
     }
 }
 
-impl KdfParams {
-    fn validate(
-        function: &str,
-        params: Map<String, Value>,
-        file: Option<&Path>,
-    ) -> Result<Self, Web3KeystoreError> {
-        let invalid = |field: &'static str, reason: String| Web3KeystoreError::InvalidField {
-            path: file.map(Path::to_path_buf),
-            field,
-            reason,
-        };
-        let too_expensive = |reason: String| Web3KeystoreError::KdfTooExpensive {
-            path: file.map(Path::to_path_buf),
-            reason,
-        };
-        let check_dklen = |dklen: u64| {
-            if dklen == DKLEN {
-                Ok(())
-            } else {
-                Err(invalid(
-                    "crypto.kdfparams.dklen",
-                    format!("must be {DKLEN}, found {dklen}"),
-                ))
-            }
-        };
-        let params = Value::Object(params);
-        match function {
-            "scrypt" => {
-                let raw = RawScryptParams::deserialize(&params).map_err(|e| {
-                    invalid("crypto.kdfparams", format!("bad scrypt parameters: {e}"))
-                })?;
-                check_dklen(raw.dklen)?;
-                let (n, r, p) = (raw.n, raw.r, raw.p);
-                if n < 2 || !n.is_power_of_two() {
-                    return Err(invalid(
-                        "crypto.kdfparams.n",
-                        format!("scrypt n must be a power of two greater than 1, got {n}"),
-                    ));
-                }
-                let log_n = n.trailing_zeros();
-                if log_n > MAX_SCRYPT_LOG_N {
-                    return Err(too_expensive(format!(
-                        "scrypt n={n} is above the limit of 2^{MAX_SCRYPT_LOG_N}"
-                    )));
-                }
-                if r == 0 || p == 0 {
-                    return Err(invalid(
-                        "crypto.kdfparams",
-                        format!("scrypt r and p must be at least 1, got r={r} p={p}"),
-                    ));
-                }
-                // In u128 so hostile values cannot overflow the checks themselves.
-                let r_times_p = u128::from(r) * u128::from(p);
-                if r_times_p > u128::from(MAX_SCRYPT_R_TIMES_P) {
-                    return Err(too_expensive(format!(
-                        "scrypt r*p={r_times_p} is above the limit of {MAX_SCRYPT_R_TIMES_P}"
-                    )));
-                }
-                let memory = 128 * u128::from(r) * u128::from(n);
-                if memory > u128::from(MAX_SCRYPT_MEMORY_BYTES) {
-                    return Err(too_expensive(format!(
-                        "scrypt n={n} r={r} needs {} MiB, above the limit of {} MiB",
-                        memory >> 20,
-                        MAX_SCRYPT_MEMORY_BYTES >> 20
-                    )));
-                }
-                let (Ok(log_n), Ok(r), Ok(p)) =
-                    (u8::try_from(log_n), u32::try_from(r), u32::try_from(p))
-                else {
-                    return Err(too_expensive(format!(
-                        "scrypt n={n} r={r} p={p} out of range"
-                    )));
-                };
-                scrypt::Params::new(log_n, r, p, DKLEN as usize).map_err(|e| {
-                    invalid(
-                        "crypto.kdfparams",
-                        format!("scrypt rejects n={n} r={r} p={p}: {e}"),
-                    )
-                })?;
-                let salt = hex_bytes(&raw.salt, "crypto.kdfparams.salt", file)?;
-                Ok(Self::Scrypt { log_n, r, p, salt })
-            }
-            "pbkdf2" => {
-                let raw = RawPbkdf2Params::deserialize(&params).map_err(|e| {
-                    invalid("crypto.kdfparams", format!("bad pbkdf2 parameters: {e}"))
-                })?;
-                check_dklen(raw.dklen)?;
-                if raw.prf != "hmac-sha256" {
-                    return Err(invalid(
-                        "crypto.kdfparams.prf",
-                        format!("{:?} is not supported; only \"hmac-sha256\" is", raw.prf),
-                    ));
-                }
-                if raw.c == 0 {
-                    return Err(invalid(
-                        "crypto.kdfparams.c",
-                        "the PBKDF2 iteration count must be at least 1".to_owned(),
-                    ));
-                }
-                let c = match u32::try_from(raw.c) {
-                    Ok(c) if u64::from(c) <= MAX_PBKDF2_C => c,
-                    _ => {
-                        return Err(too_expensive(format!(
-                            "pbkdf2 c={} is above the limit of {MAX_PBKDF2_C}",
-                            raw.c
-                        )));
-                    }
-                };
-                let salt = hex_bytes(&raw.salt, "crypto.kdfparams.salt", file)?;
-                Ok(Self::Pbkdf2 { c, salt })
-            }
-            _ => Err(Web3KeystoreError::UnsupportedKdf {
-                path: file.map(Path::to_path_buf),
-                function: function.to_owned(),
-            }),
+/// Validates the `kdf`/`kdfparams` of a web3 keystore into the shared KDF parameters.
+fn validate_kdf(
+    function: &str,
+    params: Map<String, Value>,
+    file: Option<&Path>,
+) -> Result<KdfParams, Web3KeystoreError> {
+    let invalid = |field: &'static str, reason: String| Web3KeystoreError::InvalidField {
+        path: file.map(Path::to_path_buf),
+        field,
+        reason,
+    };
+    let check_dklen = |dklen: u64| {
+        if dklen == DKLEN {
+            Ok(())
+        } else {
+            Err(invalid(
+                "crypto.kdfparams.dklen",
+                format!("must be {DKLEN}, found {dklen}"),
+            ))
         }
+    };
+    let params = Value::Object(params);
+    match function {
+        "scrypt" => {
+            let raw = RawScryptParams::deserialize(&params)
+                .map_err(|e| invalid("crypto.kdfparams", format!("bad scrypt parameters: {e}")))?;
+            check_dklen(raw.dklen)?;
+            // Limits first: nothing (not even the salt) is decoded for a hostile file.
+            let checked = KdfParams::scrypt(raw.n, raw.r, raw.p, Vec::new())
+                .map_err(|p| kdf_error(p, file))?;
+            let salt = hex_bytes(&raw.salt, "crypto.kdfparams.salt", file)?;
+            Ok(checked.with_salt(salt))
+        }
+        "pbkdf2" => {
+            let raw = RawPbkdf2Params::deserialize(&params)
+                .map_err(|e| invalid("crypto.kdfparams", format!("bad pbkdf2 parameters: {e}")))?;
+            check_dklen(raw.dklen)?;
+            if raw.prf != "hmac-sha256" {
+                return Err(invalid(
+                    "crypto.kdfparams.prf",
+                    format!("{:?} is not supported; only \"hmac-sha256\" is", raw.prf),
+                ));
+            }
+            let checked = KdfParams::pbkdf2(raw.c, Vec::new()).map_err(|p| kdf_error(p, file))?;
+            let salt = hex_bytes(&raw.salt, "crypto.kdfparams.salt", file)?;
+            Ok(checked.with_salt(salt))
+        }
+        _ => Err(Web3KeystoreError::UnsupportedKdf {
+            path: file.map(Path::to_path_buf),
+            function: function.to_owned(),
+        }),
     }
+}
 
-    fn derive_key(
-        &self,
-        password: &[u8],
-        file: Option<&Path>,
-    ) -> Result<Zeroizing<[u8; 32]>, Web3KeystoreError> {
-        let mut key = Zeroizing::new([0u8; 32]);
-        match self {
-            Self::Scrypt { log_n, r, p, salt } => {
-                // Validated when parsed; re-checked here rather than unwrapped.
-                let rejected = |reason: String| Web3KeystoreError::InvalidField {
-                    path: file.map(Path::to_path_buf),
-                    field: "crypto.kdfparams",
-                    reason,
-                };
-                let params = scrypt::Params::new(*log_n, *r, *p, key.len())
-                    .map_err(|e| rejected(format!("scrypt rejects the parameters: {e}")))?;
-                scrypt::scrypt(password, salt, &params, &mut *key)
-                    .map_err(|e| rejected(format!("scrypt failed: {e}")))?;
-            }
-            Self::Pbkdf2 { c, salt } => {
-                pbkdf2::pbkdf2_hmac::<Sha256>(password, salt, *c, &mut *key);
-            }
-        }
-        Ok(key)
+/// A KDF problem as a web3 keystore error, with the field named as web3 keystores spell it.
+fn kdf_error(problem: KdfProblem, file: Option<&Path>) -> Web3KeystoreError {
+    let path = file.map(Path::to_path_buf);
+    match problem {
+        KdfProblem::Invalid(field, reason) => Web3KeystoreError::InvalidField {
+            path,
+            field: match field {
+                KdfField::Params => "crypto.kdfparams",
+                KdfField::N => "crypto.kdfparams.n",
+                KdfField::R => "crypto.kdfparams.r",
+                KdfField::P => "crypto.kdfparams.p",
+                KdfField::C => "crypto.kdfparams.c",
+            },
+            reason,
+        },
+        KdfProblem::TooExpensive(reason) => Web3KeystoreError::KdfTooExpensive { path, reason },
     }
 }
 

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use super::kdf::{DKLEN, KdfParams};
+use super::kdf::{DKLEN, KdfField, KdfParams, KdfProblem};
 use super::{Keystore, KeystoreError};
 
 /// The only keystore version we read and write.
@@ -194,7 +194,7 @@ fn parse_kdf(kdf: RawModule, file: Option<&Path>) -> Result<KdfParams, KeystoreE
                 .map_err(|e| invalid("crypto.kdf.params", format!("bad scrypt parameters: {e}")))?;
             check_dklen(raw.dklen)?;
             let salt = hex_bytes(&raw.salt, "crypto.kdf.params.salt", file)?;
-            KdfParams::scrypt(raw.n, raw.r, raw.p, salt, file)
+            KdfParams::scrypt(raw.n, raw.r, raw.p, salt).map_err(|problem| kdf_error(problem, file))
         }
         "pbkdf2" => {
             let raw = RawPbkdf2Params::deserialize(&params)
@@ -210,7 +210,7 @@ fn parse_kdf(kdf: RawModule, file: Option<&Path>) -> Result<KdfParams, KeystoreE
                 ));
             }
             let salt = hex_bytes(&raw.salt, "crypto.kdf.params.salt", file)?;
-            KdfParams::pbkdf2(raw.c, salt, file)
+            KdfParams::pbkdf2(raw.c, salt).map_err(|problem| kdf_error(problem, file))
         }
         _ => Err(KeystoreError::UnsupportedKdf {
             path: file.map(Path::to_path_buf),
@@ -293,4 +293,23 @@ pub(crate) fn to_json_pretty(keystore: &Keystore) -> String {
     }
     // `{:#}` is `Value`'s infallible pretty printer (to_string_pretty returns a Result).
     format!("{object:#}")
+}
+
+/// A KDF problem as an EIP-2335 keystore error, with the field named as EIP-2335 spells it.
+pub(super) fn kdf_error(problem: KdfProblem, file: Option<&Path>) -> KeystoreError {
+    let path = file.map(Path::to_path_buf);
+    match problem {
+        KdfProblem::Invalid(field, reason) => KeystoreError::InvalidField {
+            path,
+            field: match field {
+                KdfField::Params => "crypto.kdf.params",
+                KdfField::N => "crypto.kdf.params.n",
+                KdfField::R => "crypto.kdf.params.r",
+                KdfField::P => "crypto.kdf.params.p",
+                KdfField::C => "crypto.kdf.params.c",
+            },
+            reason,
+        },
+        KdfProblem::TooExpensive(reason) => KeystoreError::KdfTooExpensive { path, reason },
+    }
 }

@@ -1,11 +1,7 @@
 //! Key derivation: the parameter sets we write, the limits we accept, and the derivation.
 
-use std::path::Path;
-
 use sha2::Sha256;
 use zeroize::Zeroizing;
-
-use super::KeystoreError;
 
 /// Length of the derived key: 16 bytes of AES key, 16 bytes of checksum key.
 pub(crate) const DKLEN: u64 = 32;
@@ -34,7 +30,31 @@ pub enum Kdf {
     InsecureFastScrypt,
 }
 
-/// Validated KDF parameters of a keystore.
+/// Which KDF parameter a [`KdfProblem`] is about; each keystore format names it its own way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum KdfField {
+    /// The parameter object as a whole.
+    Params,
+    /// scrypt's `n`.
+    N,
+    /// scrypt's `r`.
+    R,
+    /// scrypt's `p`.
+    P,
+    /// PBKDF2's iteration count `c`.
+    C,
+}
+
+/// Why KDF parameters were refused, before the keystore format adds its file and field names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum KdfProblem {
+    /// Not valid parameters.
+    Invalid(KdfField, String),
+    /// Valid, but beyond the cost limits (a hostile file must not exhaust the node).
+    TooExpensive(String),
+}
+
+/// Validated KDF parameters of a keystore (EIP-2335 or web3 secret storage: the same two KDFs).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum KdfParams {
     /// scrypt; `n = 2^log_n`.
@@ -70,25 +90,11 @@ impl KdfParams {
 
     /// Checks scrypt parameters as written in a keystore: valid for scrypt and within our
     /// cost limits. Nothing is allocated before this passes.
-    pub(crate) fn scrypt(
-        n: u64,
-        r: u64,
-        p: u64,
-        salt: Vec<u8>,
-        file: Option<&Path>,
-    ) -> Result<Self, KeystoreError> {
-        let invalid = |field, reason: String| KeystoreError::InvalidField {
-            path: file.map(Path::to_path_buf),
-            field,
-            reason,
-        };
-        let too_expensive = |reason: String| KeystoreError::KdfTooExpensive {
-            path: file.map(Path::to_path_buf),
-            reason,
-        };
+    pub(crate) fn scrypt(n: u64, r: u64, p: u64, salt: Vec<u8>) -> Result<Self, KdfProblem> {
+        let too_expensive = KdfProblem::TooExpensive;
         if n < 2 || !n.is_power_of_two() {
-            return Err(invalid(
-                "crypto.kdf.params.n",
+            return Err(KdfProblem::Invalid(
+                KdfField::N,
                 format!("scrypt n must be a power of two greater than 1, got {n}"),
             ));
         }
@@ -99,12 +105,8 @@ impl KdfParams {
             )));
         }
         if r == 0 || p == 0 {
-            return Err(invalid(
-                if r == 0 {
-                    "crypto.kdf.params.r"
-                } else {
-                    "crypto.kdf.params.p"
-                },
+            return Err(KdfProblem::Invalid(
+                if r == 0 { KdfField::R } else { KdfField::P },
                 format!("scrypt r and p must be at least 1, got r={r} p={p}"),
             ));
         }
@@ -132,51 +134,45 @@ impl KdfParams {
         };
         // scrypt's own constraints (for example n < 2^(16 r)).
         scrypt::Params::new(log_n, r, p, DKLEN as usize).map_err(|e| {
-            invalid(
-                "crypto.kdf.params",
+            KdfProblem::Invalid(
+                KdfField::Params,
                 format!("scrypt rejects n={n} r={r} p={p}: {e}"),
             )
         })?;
         Ok(Self::Scrypt { log_n, r, p, salt })
     }
 
-    /// Checks PBKDF2 parameters as written in a keystore.
-    pub(crate) fn pbkdf2(
-        c: u64,
-        salt: Vec<u8>,
-        file: Option<&Path>,
-    ) -> Result<Self, KeystoreError> {
-        if c == 0 {
-            return Err(KeystoreError::InvalidField {
-                path: file.map(Path::to_path_buf),
-                field: "crypto.kdf.params.c",
-                reason: "the PBKDF2 iteration count must be at least 1".to_owned(),
-            });
-        }
-        match u32::try_from(c) {
-            Ok(c) if u64::from(c) <= MAX_PBKDF2_C => Ok(Self::Pbkdf2 { c, salt }),
-            _ => Err(KeystoreError::KdfTooExpensive {
-                path: file.map(Path::to_path_buf),
-                reason: format!("pbkdf2 c={c} is above the limit of {MAX_PBKDF2_C}"),
-            }),
+    /// The same parameters with `salt`.
+    pub(crate) fn with_salt(self, salt: Vec<u8>) -> Self {
+        match self {
+            Self::Scrypt { log_n, r, p, .. } => Self::Scrypt { log_n, r, p, salt },
+            Self::Pbkdf2 { c, .. } => Self::Pbkdf2 { c, salt },
         }
     }
 
-    /// Derives the 32-byte decryption key from normalised password bytes.
-    pub(crate) fn derive_key(
-        &self,
-        password: &[u8],
-        file: Option<&Path>,
-    ) -> Result<Zeroizing<[u8; 32]>, KeystoreError> {
+    /// Checks PBKDF2 parameters as written in a keystore.
+    pub(crate) fn pbkdf2(c: u64, salt: Vec<u8>) -> Result<Self, KdfProblem> {
+        if c == 0 {
+            return Err(KdfProblem::Invalid(
+                KdfField::C,
+                "the PBKDF2 iteration count must be at least 1".to_owned(),
+            ));
+        }
+        match u32::try_from(c) {
+            Ok(c) if u64::from(c) <= MAX_PBKDF2_C => Ok(Self::Pbkdf2 { c, salt }),
+            _ => Err(KdfProblem::TooExpensive(format!(
+                "pbkdf2 c={c} is above the limit of {MAX_PBKDF2_C}"
+            ))),
+        }
+    }
+
+    /// Derives the 32-byte decryption key from password bytes. The parameters were validated
+    /// when parsed; scrypt's own check is repeated rather than unwrapped.
+    pub(crate) fn derive_key(&self, password: &[u8]) -> Result<Zeroizing<[u8; 32]>, KdfProblem> {
         let mut key = Zeroizing::new([0u8; 32]);
         match self {
             Self::Scrypt { log_n, r, p, salt } => {
-                // Validated when the keystore was parsed; re-checked rather than unwrapped.
-                let rejected = |reason: String| KeystoreError::InvalidField {
-                    path: file.map(Path::to_path_buf),
-                    field: "crypto.kdf.params",
-                    reason,
-                };
+                let rejected = |reason: String| KdfProblem::Invalid(KdfField::Params, reason);
                 let params = scrypt::Params::new(*log_n, *r, *p, key.len())
                     .map_err(|e| rejected(format!("scrypt rejects the parameters: {e}")))?;
                 scrypt::scrypt(password, salt, &params, &mut *key)

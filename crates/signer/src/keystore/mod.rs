@@ -16,7 +16,7 @@ mod discover;
 mod error;
 mod fs;
 mod json;
-mod kdf;
+pub(crate) mod kdf;
 mod load;
 mod password;
 #[cfg(test)]
@@ -87,7 +87,10 @@ impl Keystore {
         password: &[u8],
         password_file: Option<&Path>,
     ) -> Result<crate::SecretBytes, KeystoreError> {
-        let key = self.kdf.derive_key(password, self.file.as_deref())?;
+        let key = self
+            .kdf
+            .derive_key(password)
+            .map_err(|p| json::kdf_error(p, self.file.as_deref()))?;
         let expected = checksum(&key, &self.ciphertext);
         if !constant_time_eq(&expected, &self.checksum) {
             return Err(KeystoreError::WrongPassword {
@@ -120,7 +123,9 @@ impl Keystore {
         getrandom::fill(&mut iv).map_err(random_failed)?;
         let kdf = KdfParams::for_new_keystore(kdf, salt);
 
-        let key = kdf.derive_key(&normalize_password(password), None)?;
+        let key = kdf
+            .derive_key(&normalize_password(password))
+            .map_err(|p| json::kdf_error(p, None))?;
         let mut ciphertext = *secret.expose();
         apply_cipher(&key, &iv, &mut ciphertext);
         Ok(Self {
