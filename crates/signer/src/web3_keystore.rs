@@ -16,8 +16,7 @@
 //! is spent on it. Every error names the file.
 
 use std::fmt;
-use std::fs::File;
-use std::io::{self, Read};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -31,12 +30,11 @@ use crate::{
     SecretBytes, bn254,
     keystore::{
         Kdf,
+        fs::{MAX_FILE_BYTES, ReadError, read_bounded},
+        json::{decode_hex, decode_hex_array},
         kdf::{DKLEN, KdfField, KdfParams, KdfProblem},
     },
 };
-
-/// Largest keystore file read: real ones are under 1 KiB.
-const MAX_FILE_BYTES: u64 = 1024 * 1024;
 
 /// AES-128 in counter mode with a 128-bit big-endian counter, as go-ethereum uses it.
 type Aes128Ctr = ctr::Ctr128BE<aes::Aes128>;
@@ -599,32 +597,18 @@ fn constant_time_eq(a: &[u8; 32], b: &[u8; 32]) -> bool {
 /// Reads a whole file of at most [`MAX_FILE_BYTES`] into a buffer zeroized on drop, warning
 /// when others may read it.
 fn read_capped(path: &Path) -> Result<Zeroizing<Vec<u8>>, Web3KeystoreError> {
-    let io_error = |e| Web3KeystoreError::Io {
-        path: path.to_path_buf(),
-        source: Arc::new(e),
-    };
-    let file = File::open(path).map_err(io_error)?;
-    let metadata = file.metadata().map_err(io_error)?;
+    let (bytes, metadata) = read_bounded(path).map_err(|e| match e {
+        ReadError::Io(e) => Web3KeystoreError::Io {
+            path: path.to_path_buf(),
+            source: Arc::new(e),
+        },
+        ReadError::TooLarge(size) => Web3KeystoreError::FileTooLarge {
+            path: path.to_path_buf(),
+            size,
+            limit: MAX_FILE_BYTES,
+        },
+    })?;
     warn_if_exposed(path, &metadata);
-    let too_large = |size| Web3KeystoreError::FileTooLarge {
-        path: path.to_path_buf(),
-        size,
-        limit: MAX_FILE_BYTES,
-    };
-    if metadata.len() > MAX_FILE_BYTES {
-        return Err(too_large(metadata.len()));
-    }
-    // Sized up front so the buffer never reallocates and leaves a stray copy behind.
-    let capacity = usize::try_from(metadata.len())
-        .unwrap_or(0)
-        .saturating_add(1);
-    let mut bytes = Zeroizing::new(Vec::with_capacity(capacity));
-    file.take(MAX_FILE_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(io_error)?;
-    if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(too_large(bytes.len() as u64));
-    }
     Ok(bytes)
 }
 
@@ -648,39 +632,28 @@ fn warn_if_exposed(path: &Path, metadata: &std::fs::Metadata) {
 #[cfg(not(unix))]
 fn warn_if_exposed(_path: &Path, _metadata: &std::fs::Metadata) {}
 
-/// Decodes a hex field; a `0x` prefix is tolerated.
 fn hex_bytes(
     text: &str,
     field: &'static str,
     file: Option<&Path>,
 ) -> Result<Vec<u8>, Web3KeystoreError> {
-    let digits = text.strip_prefix("0x").unwrap_or(text);
-    hex::decode(digits).map_err(|e| Web3KeystoreError::InvalidField {
+    decode_hex(text).map_err(|reason| Web3KeystoreError::InvalidField {
         path: file.map(Path::to_path_buf),
         field,
-        reason: format!("not valid hex: {e}"),
+        reason,
     })
 }
 
-/// Decodes a hex field of exactly `N` bytes.
 fn hex_array<const N: usize>(
     text: &str,
     field: &'static str,
     file: Option<&Path>,
 ) -> Result<[u8; N], Web3KeystoreError> {
-    let bytes = hex_bytes(text, field, file)?;
-    bytes
-        .as_slice()
-        .try_into()
-        .map_err(|_| Web3KeystoreError::InvalidField {
-            path: file.map(Path::to_path_buf),
-            field,
-            reason: format!(
-                "must be {N} bytes ({} hex digits), found {} bytes",
-                N * 2,
-                bytes.len()
-            ),
-        })
+    decode_hex_array(text).map_err(|reason| Web3KeystoreError::InvalidField {
+        path: file.map(Path::to_path_buf),
+        field,
+        reason,
+    })
 }
 
 /// Parses gnark's `G1Affine.String()`: `E([x,y])` with decimal coordinates.

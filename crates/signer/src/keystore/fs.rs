@@ -13,18 +13,22 @@ use super::KeystoreError;
 /// stray multi-gigabyte file in the keystore directory from being read into memory.
 pub(crate) const MAX_FILE_BYTES: u64 = 1024 * 1024;
 
+/// Why a bounded read failed, before a keystore format turns it into its own error.
+#[derive(Debug)]
+pub(crate) enum ReadError {
+    /// The file could not be opened or read.
+    Io(std::io::Error),
+    /// The file is larger than [`MAX_FILE_BYTES`] (its size, or what was read of it).
+    TooLarge(u64),
+}
+
 /// Reads a whole file of at most [`MAX_FILE_BYTES`], into a buffer zeroized on drop (it may
-/// hold a password), and returns its metadata for the permission check.
-pub(crate) fn read_capped(path: &Path) -> Result<(Zeroizing<Vec<u8>>, Metadata), KeystoreError> {
-    let file = File::open(path).map_err(|e| KeystoreError::io(path, e))?;
-    let metadata = file.metadata().map_err(|e| KeystoreError::io(path, e))?;
-    let too_large = |size| KeystoreError::FileTooLarge {
-        path: path.to_path_buf(),
-        size,
-        limit: MAX_FILE_BYTES,
-    };
+/// hold a password or a key), and returns its metadata for the permission check.
+pub(crate) fn read_bounded(path: &Path) -> Result<(Zeroizing<Vec<u8>>, Metadata), ReadError> {
+    let file = File::open(path).map_err(ReadError::Io)?;
+    let metadata = file.metadata().map_err(ReadError::Io)?;
     if metadata.len() > MAX_FILE_BYTES {
-        return Err(too_large(metadata.len()));
+        return Err(ReadError::TooLarge(metadata.len()));
     }
     // Sized up front (plus one byte to see EOF) so the buffer never reallocates and leaves a
     // stray copy of a password behind.
@@ -35,11 +39,23 @@ pub(crate) fn read_capped(path: &Path) -> Result<(Zeroizing<Vec<u8>>, Metadata),
     // `take` also bounds files whose size changed after `metadata`, or that lie about it.
     file.take(MAX_FILE_BYTES + 1)
         .read_to_end(&mut bytes)
-        .map_err(|e| KeystoreError::io(path, e))?;
+        .map_err(ReadError::Io)?;
     if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(too_large(bytes.len() as u64));
+        return Err(ReadError::TooLarge(bytes.len() as u64));
     }
     Ok((bytes, metadata))
+}
+
+/// [`read_bounded`] with EIP-2335 keystore errors.
+pub(crate) fn read_capped(path: &Path) -> Result<(Zeroizing<Vec<u8>>, Metadata), KeystoreError> {
+    read_bounded(path).map_err(|e| match e {
+        ReadError::Io(e) => KeystoreError::io(path, e),
+        ReadError::TooLarge(size) => KeystoreError::FileTooLarge {
+            path: path.to_path_buf(),
+            size,
+            limit: MAX_FILE_BYTES,
+        },
+    })
 }
 
 /// What a file with loose permissions holds.

@@ -219,40 +219,46 @@ fn parse_kdf(kdf: RawModule, file: Option<&Path>) -> Result<KdfParams, KeystoreE
     }
 }
 
-/// Decodes a hex field. EIP-2335 writes hex without a prefix; a `0x` prefix is tolerated
-/// because hand-edited and some tool-written files have one.
+/// Decodes hex, tolerating a `0x` prefix: EIP-2335 and web3 keystores write none, but
+/// hand-edited and some tool-written files have one.
+pub(crate) fn decode_hex(text: &str) -> Result<Vec<u8>, String> {
+    hex::decode(text.strip_prefix("0x").unwrap_or(text)).map_err(|e| format!("not valid hex: {e}"))
+}
+
+/// Decodes hex of exactly `N` bytes.
+pub(crate) fn decode_hex_array<const N: usize>(text: &str) -> Result<[u8; N], String> {
+    let bytes = decode_hex(text)?;
+    bytes.as_slice().try_into().map_err(|_| {
+        format!(
+            "must be {N} bytes ({} hex digits), found {} bytes",
+            N * 2,
+            bytes.len()
+        )
+    })
+}
+
 fn hex_bytes(
     text: &str,
     field: &'static str,
     file: Option<&Path>,
 ) -> Result<Vec<u8>, KeystoreError> {
-    let digits = text.strip_prefix("0x").unwrap_or(text);
-    hex::decode(digits).map_err(|e| KeystoreError::InvalidField {
+    decode_hex(text).map_err(|reason| KeystoreError::InvalidField {
         path: file.map(Path::to_path_buf),
         field,
-        reason: format!("not valid hex: {e}"),
+        reason,
     })
 }
 
-/// Decodes a hex field of exactly `N` bytes.
 fn hex_array<const N: usize>(
     text: &str,
     field: &'static str,
     file: Option<&Path>,
 ) -> Result<[u8; N], KeystoreError> {
-    let bytes = hex_bytes(text, field, file)?;
-    bytes
-        .as_slice()
-        .try_into()
-        .map_err(|_| KeystoreError::InvalidField {
-            path: file.map(Path::to_path_buf),
-            field,
-            reason: format!(
-                "must be {N} bytes ({} hex digits), found {} bytes",
-                N * 2,
-                bytes.len()
-            ),
-        })
+    decode_hex_array(text).map_err(|reason| KeystoreError::InvalidField {
+        path: file.map(Path::to_path_buf),
+        field,
+        reason,
+    })
 }
 
 /// "a number", "an object", ...: for messages about a value of the wrong type.

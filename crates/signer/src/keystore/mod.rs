@@ -14,8 +14,8 @@
 
 mod discover;
 mod error;
-mod fs;
-mod json;
+pub(crate) mod fs;
+pub(crate) mod json;
 pub(crate) mod kdf;
 mod load;
 mod password;
