@@ -15,6 +15,7 @@ use tokio::{
 };
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
+use restake_beacon::{BeaconClient, BeaconClientConfig, EndpointHealth};
 use restake_signer::{
     ProtectedSigner, SignerHealth,
     protection::{ProtectionDb, ProtectionError},
@@ -68,6 +69,9 @@ pub enum NodeError {
     /// The signer could not start.
     #[error(transparent)]
     Signer(#[from] restake_signer::StartError),
+    /// The beacon client could not be set up (e.g. an https endpoint in a build without TLS).
+    #[error("beacon.endpoints: {0}")]
+    Beacon(restake_beacon::Error),
     /// A listening socket could not be bound.
     #[error("cannot listen on {addr} ({key}): {source}")]
     Bind {
@@ -100,7 +104,7 @@ impl NodeError {
     /// that needs an operator, 75 when the data dir is in use, 1 otherwise.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Self::Config(_) => 64,
+            Self::Config(_) | Self::Beacon(_) => 64,
             Self::Store(e) if e.is_data_error() => 65,
             Self::Protection(
                 ProtectionError::Corrupt { .. } | ProtectionError::NewerSchema { .. },
@@ -198,6 +202,13 @@ pub async fn run(config: Config, options: RunOptions) -> Result<(), NodeError> {
             .map_err(|e| NodeError::Server(format!("protection store task: {e}")))??;
     let signer = ProtectedSigner::start(protection, keyring, &registry)?;
     readiness.ready("signer");
+    let beacon = if config.beacon.endpoints.is_empty() {
+        None
+    } else {
+        readiness.set("beacon", ComponentState::Starting, "connecting");
+        let client_config = BeaconClientConfig::new(config.beacon.endpoints.clone());
+        Some(BeaconClient::new(client_config, &registry).map_err(NodeError::Beacon)?)
+    };
 
     let shutdown = CancellationToken::new();
     let tracker = TaskTracker::new();
@@ -280,6 +291,9 @@ pub async fn run(config: Config, options: RunOptions) -> Result<(), NodeError> {
         readiness.clone(),
         shutdown.clone(),
     ));
+    if let Some(beacon) = beacon {
+        tracker.spawn(watch_beacon(beacon, readiness.clone(), shutdown.clone()));
+    }
     write_endpoints(&data_dir, &endpoints)?;
 
     tracing::info!(
@@ -414,6 +428,47 @@ async fn watch_signer(
                 ComponentState::Failed,
                 format!("refusing to sign: {message}"),
             );
+        }
+    }
+}
+
+/// How often the beacon connection is checked for readiness.
+const BEACON_CHECK_INTERVAL: Duration = Duration::from_secs(12);
+
+/// Checks the beacon nodes in the background. Unreachable beacon nodes make the node degraded,
+/// not unready: the signer and admin API still work, and the client keeps retrying.
+async fn watch_beacon(beacon: BeaconClient, readiness: Readiness, shutdown: CancellationToken) {
+    let mut interval = tokio::time::interval(BEACON_CHECK_INTERVAL);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            _ = interval.tick() => {}
+        }
+        let result = tokio::select! {
+            () = shutdown.cancelled() => return,
+            result = beacon.genesis() => result,
+        };
+        let statuses = beacon.endpoint_statuses();
+        let healthy = statuses
+            .iter()
+            .filter(|s| matches!(s.health, EndpointHealth::Healthy))
+            .count();
+        match result {
+            Ok(_) if healthy == statuses.len() => readiness.ready("beacon"),
+            Ok(_) => readiness.set(
+                "beacon",
+                ComponentState::Degraded,
+                format!("{healthy} of {} beacon endpoints healthy", statuses.len()),
+            ),
+            Err(e) => {
+                tracing::warn!(error = %e, "no beacon endpoint answers; retrying in the background");
+                readiness.set(
+                    "beacon",
+                    ComponentState::Degraded,
+                    format!("no beacon endpoint answers: {e}"),
+                );
+            }
         }
     }
 }

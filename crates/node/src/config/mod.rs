@@ -47,6 +47,34 @@ pub struct Config {
     pub store: StoreSettings,
     /// Keys and the protected signer.
     pub signer: SignerSettings,
+    /// Beacon nodes.
+    pub beacon: BeaconSettings,
+}
+
+/// `[beacon]`: the beacon nodes the node reads the chain from.
+#[derive(Debug, Clone, Serialize)]
+pub struct BeaconSettings {
+    /// Beacon API base URLs, primary first; the others are fallbacks. Empty: no beacon node.
+    #[serde(serialize_with = "redacted_urls")]
+    pub endpoints: Vec<url::Url>,
+}
+
+/// URLs may carry credentials (basic auth, API keys in the path); the dump shows scheme, host
+/// and port only.
+fn redacted_urls<S: Serializer>(urls: &[url::Url], serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_seq(urls.iter().map(|u| {
+        let has_secret = !u.username().is_empty()
+            || u.password().is_some()
+            || u.path() != "/"
+            || u.query().is_some();
+        let base = format!("{}://{}", u.scheme(), u.host_str().unwrap_or(""));
+        let port = u.port().map(|p| format!(":{p}")).unwrap_or_default();
+        if has_secret {
+            format!("{base}{port}/<redacted>")
+        } else {
+            format!("{base}{port}")
+        }
+    }))
 }
 
 /// `[node]`: identity of this node.
@@ -376,6 +404,16 @@ impl Config {
                 }),
             },
             signer: Self::read_signer(r),
+            beacon: BeaconSettings {
+                endpoints: r.list("beacon.endpoints", |v| {
+                    let text = non_empty(v)?;
+                    let url = url::Url::parse(&text).map_err(|e| format!("{text:?} is not a URL: {e}"))?;
+                    match url.scheme() {
+                        "http" | "https" => Ok(url),
+                        other => Err(format!("{text:?}: scheme {other:?} is not http or https")),
+                    }
+                }),
+            },
         };
         if let Some(dir) = &config.signer.keystores_dir {
             if config.signer.passwords.is_none() {

@@ -103,6 +103,52 @@ impl<'a> Reader<'a> {
         self.optional(path, parse).unwrap_or(default)
     }
 
+    /// Reads a list: a TOML array, or a comma-separated string (environment variables, flags).
+    /// Each element is parsed on its own and a bad one is reported as `path[i]`.
+    pub(crate) fn list<T>(
+        &mut self,
+        path: &str,
+        parse: impl Fn(&Value) -> Result<T, String>,
+    ) -> Vec<T> {
+        self.known.insert(path.to_owned());
+        let Some(value) = self.lookup(path) else {
+            return Vec::new();
+        };
+        let origin = value.origin().map(str::to_owned);
+        let elements: Vec<Value> = match &value.kind {
+            ValueKind::Array(items) => items.clone(),
+            ValueKind::String(text) => text
+                .split(',')
+                .map(str::trim)
+                .filter(|part| !part.is_empty())
+                .map(|part| Value::new(origin.as_ref(), ValueKind::String(part.to_owned())))
+                .collect(),
+            _ => {
+                self.issues.push(ConfigIssue {
+                    path: path.to_owned(),
+                    message: format!("expected a list, found {}", describe(value)),
+                    origin,
+                });
+                return Vec::new();
+            }
+        };
+        let mut parsed = Vec::with_capacity(elements.len());
+        for (i, element) in elements.iter().enumerate() {
+            match parse(element) {
+                Ok(item) => parsed.push(item),
+                Err(message) => self.issues.push(ConfigIssue {
+                    path: format!("{path}[{i}]"),
+                    message,
+                    origin: element
+                        .origin()
+                        .map(str::to_owned)
+                        .or_else(|| origin.clone()),
+                }),
+            }
+        }
+        parsed
+    }
+
     /// Reports every key in the tree that no `read`/`optional` asked for, with a suggestion,
     /// and returns all issues sorted by path.
     pub(crate) fn finish(mut self) -> Vec<ConfigIssue> {

@@ -359,3 +359,38 @@ fn bn254_and_ecdsa_keystores_need_their_password_files() {
         "{errors}"
     );
 }
+
+#[test]
+fn beacon_endpoints_are_a_list_with_each_bad_element_named() {
+    let toml =
+        "[beacon]\nendpoints = [\"http://127.0.0.1:5052\", \"not a url\", \"ftp://example.org\"]\n";
+    let errors = load(Some(toml), &[], &[]).unwrap_err();
+    let lines = issue_lines(&errors);
+    assert!(
+        lines[0].starts_with("beacon.endpoints[1]: \"not a url\" is not a URL"),
+        "{lines:?}"
+    );
+    assert!(
+        lines[1].starts_with("beacon.endpoints[2]: \"ftp://example.org\": scheme \"ftp\""),
+        "{lines:?}"
+    );
+
+    let env = [(
+        "RESTAKED_BEACON__ENDPOINTS",
+        "http://a.example:5052, https://user:pw@b.example/key",
+    )];
+    let config = load(None, &env, &[]).unwrap();
+    assert_eq!(config.beacon.endpoints.len(), 2);
+    assert_eq!(config.beacon.endpoints[1].username(), "user");
+    let dump = config.dump();
+    assert!(
+        dump.contains("endpoints = [\"http://a.example:5052\", \"https://b.example/<redacted>\"]"),
+        "{dump}"
+    );
+    assert!(!dump.contains("pw"), "{dump}");
+    let errors = load(Some("[beacon]\nendpoints = 5\n"), &[], &[]).unwrap_err();
+    assert!(
+        issue_lines(&errors)[0].starts_with("beacon.endpoints: expected a list, found an integer"),
+        "{errors}"
+    );
+}

@@ -3,6 +3,7 @@
 // Test helpers fail the test by panicking, like the tests themselves.
 #![allow(clippy::unwrap_used, clippy::expect_used, unreachable_pub)]
 
+mod beacon;
 mod cli;
 mod config;
 mod grpc;

@@ -1,0 +1,91 @@
+//! The node's beacon connection as readiness reports it.
+
+use std::time::{Duration, Instant};
+
+use axum::{Json, Router, routing::get};
+use restaked::{node::Endpoints, probe};
+use serde_json::json;
+
+use crate::process::NodeDir;
+
+/// Polls /readyz until the `beacon` component is in `state`; returns the readiness JSON.
+fn wait_for_beacon(endpoints: &Endpoints, state: &str) -> serde_json::Value {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let ready = probe::http_get(endpoints.http, "/readyz", Duration::from_secs(2)).unwrap();
+        let json: serde_json::Value = serde_json::from_str(&ready.body).unwrap();
+        if json["components"]["beacon"]["state"] == state {
+            return json;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "beacon never became {state}: {json}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn a_reachable_beacon_node_makes_the_component_ready() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = Router::new().route(
+        "/eth/v1/beacon/genesis",
+        get(|| async {
+            Json(json!({ "data": {
+                "genesis_time": "1606824023",
+                "genesis_validators_root": format!("0x{}", "4b".repeat(32)),
+                "genesis_fork_version": "0x00000000",
+            }}))
+        }),
+    );
+    runtime.spawn(async move { axum::serve(listener, app).await });
+
+    let dir = NodeDir::new(&format!("beacon.endpoints = [\"http://{addr}\"]"));
+    let (_node, endpoints) = dir.start();
+    wait_for_beacon(&endpoints, "ready");
+    assert_eq!(
+        probe::http_get(endpoints.http, "/eigen/node/health", Duration::from_secs(2))
+            .unwrap()
+            .status,
+        200
+    );
+    let metrics = probe::http_get(endpoints.http, "/metrics", Duration::from_secs(2))
+        .unwrap()
+        .body;
+    assert!(
+        metrics.contains("restaked_beacon_requests_total{"),
+        "{metrics}"
+    );
+}
+
+#[test]
+fn an_unreachable_beacon_node_degrades_but_does_not_stop_the_node() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let dir = NodeDir::new(&format!("beacon.endpoints = [\"http://{closed}\"]"));
+    let (_node, endpoints) = dir.start();
+    let json = wait_for_beacon(&endpoints, "degraded");
+    assert!(
+        json["components"]["beacon"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("no beacon endpoint answers"),
+        "{json}"
+    );
+    assert_eq!(
+        json["ready"], true,
+        "a degraded beacon keeps the node ready: {json}"
+    );
+    assert_eq!(
+        probe::http_get(endpoints.http, "/eigen/node/health", Duration::from_secs(2))
+            .unwrap()
+            .status,
+        206
+    );
+}
