@@ -46,5 +46,8 @@ systemd-analyze verify "$unit_dir/restaked.service"
 step "sample config"
 target/debug/restaked config check deploy/restaked.toml
 
+step "Lodestar devnet (a real consensus client for the beacon integration test)"
+../shared/tools/lodestar-devnet/build.sh "${CARGO_TARGET_DIR:-target}/lodestar-devnet"
+
 step "tests"
 cargo nextest run --workspace --locked --no-fail-fast

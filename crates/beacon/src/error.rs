@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::config::Route;
+use crate::{config::Route, types::ForkName};
 
 /// The longest body excerpt an error carries.
 pub(crate) const EXCERPT_BYTES: usize = 200;
@@ -133,6 +133,27 @@ pub enum Error {
         /// The last attempt's error.
         last: Box<Error>,
     },
+    /// SSZ bytes did not decode as the named fork's container: truncated, garbage, or another
+    /// fork's container.
+    #[error("decoding {len} bytes as a {fork} {container}: {reason}")]
+    SszDecode {
+        /// The fork whose container was expected.
+        fork: ForkName,
+        /// The container, e.g. `BeaconState`.
+        container: &'static str,
+        /// The number of bytes given.
+        len: usize,
+        /// What the SSZ decoder reported (with the byte offset where it has one).
+        reason: String,
+    },
+    /// The container is not implemented for this fork (only Deneb and later are).
+    #[error("{container} of fork {fork} is not supported (Deneb and later are)")]
+    UnsupportedFork {
+        /// The fork named by the node.
+        fork: ForkName,
+        /// The container, e.g. `BeaconState`.
+        container: &'static str,
+    },
 }
 
 impl Error {
@@ -153,7 +174,10 @@ impl Error {
     /// The route of the failed call, if it got as far as choosing one.
     pub fn route(&self) -> Option<Route> {
         match self {
-            Self::InvalidConfig { .. } | Self::Metrics(_) => None,
+            Self::InvalidConfig { .. }
+            | Self::Metrics(_)
+            | Self::SszDecode { .. }
+            | Self::UnsupportedFork { .. } => None,
             Self::Status { route, .. }
             | Self::Timeout { route, .. }
             | Self::Connection { route, .. }
@@ -181,7 +205,9 @@ impl Error {
             Self::UnexpectedContentType { .. }
             | Self::Malformed { .. }
             | Self::MissingConsensusVersion { .. }
-            | Self::UnknownFork { .. } => "invalid_response",
+            | Self::UnknownFork { .. }
+            | Self::SszDecode { .. }
+            | Self::UnsupportedFork { .. } => "invalid_response",
             Self::InvalidConfig { .. } | Self::Metrics(_) | Self::AllAttemptsFailed { .. } => {
                 "client_error"
             }
@@ -200,7 +226,10 @@ impl Error {
             | Self::Malformed { .. }
             | Self::MissingConsensusVersion { .. }
             | Self::UnknownFork { .. } => true,
+            // Decoding happens after the call, in the caller's hands.
             Self::TooLarge { .. }
+            | Self::SszDecode { .. }
+            | Self::UnsupportedFork { .. }
             | Self::InvalidConfig { .. }
             | Self::Metrics(_)
             | Self::AllAttemptsFailed { .. } => false,

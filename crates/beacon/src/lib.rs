@@ -2,8 +2,8 @@
 //!
 //! [`BeaconClient`] talks to one or more beacon nodes over the standard Beacon API
 //! (<https://ethereum.github.io/beacon-APIs>): genesis, chain spec, block headers, blocks and
-//! whole states as SSZ (raw bytes plus the fork from `Eth-Consensus-Version`; decoding the
-//! containers is not done here yet), finality checkpoints, validators and balances (GET, or POST
+//! whole states as SSZ (raw bytes plus the fork from `Eth-Consensus-Version`, decoded by the
+//! fork-aware containers in [`containers`]), finality checkpoints, validators and balances (GET, or POST
 //! for many ids), blob sidecars, and the event stream (`head`, `finalized_checkpoint`,
 //! `chain_reorg`) through a small Server-Sent Events parser of its own.
 //!
@@ -29,6 +29,7 @@
 mod bytes;
 mod client;
 mod config;
+pub mod containers;
 mod endpoint;
 mod error;
 mod events;

@@ -11,6 +11,7 @@
 mod endpoints;
 mod events;
 mod fallback;
+mod lodestar;
 mod metrics;
 mod responses;
 mod support;

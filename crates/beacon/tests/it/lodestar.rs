@@ -1,0 +1,231 @@
+//! Against a real consensus client: Lodestar's one-node Electra devnet
+//! (`../shared/tools/lodestar-devnet`), built once per machine into `target/lodestar-devnet`.
+//!
+//! The state Lodestar serves as SSZ must decode with our containers and hash to the
+//! `state_root` of its own block header, and the validators must carry the credentials the
+//! genesis was made with. The test fails (never skips) when the devnet cannot be built or
+//! started: `scripts/test.sh` is expected to provide what it needs (node 20+, npm, gcc, make,
+//! python3).
+
+use std::{
+    net::TcpListener,
+    path::PathBuf,
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use restake_beacon::{
+    BlockId, ForkName, StateId, Url,
+    containers::{BeaconState, SignedBeaconBlock},
+};
+use restake_types::{Slot, ValidatorIndex};
+
+use crate::support::{client, fast_config};
+
+const POD: &str = "5afe00000000000000000000000000000000c0de";
+const CREDS: &str = "0-31:0x01:0x5afe00000000000000000000000000000000c0de,32-47:0x02:0x5afe00000000000000000000000000000000c0de";
+
+fn workspace_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn tools_dir() -> PathBuf {
+    std::env::var_os("LODESTAR_DEVNET_TOOLS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_dir().join("../shared/tools/lodestar-devnet"))
+}
+
+fn build_dir() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_dir().join("target"));
+    target.join("lodestar-devnet")
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The running devnet; stopped (SIGTERM to `timeout`, which passes it on to node) when dropped.
+struct Devnet {
+    child: Child,
+    _run_dir: tempfile::TempDir,
+}
+
+impl Drop for Devnet {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .arg(self.child.id().to_string())
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+fn build_and_start(rest_port: u16) -> Devnet {
+    let tools = tools_dir();
+    let build = build_dir();
+    std::fs::create_dir_all(&build).unwrap();
+    // Idempotent: returns at once when already built.
+    let status = Command::new(tools.join("build.sh"))
+        .arg(&build)
+        .stdout(Stdio::null())
+        .status()
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot run {}/build.sh ({e}); scripts/test.sh must provide the lodestar devnet \
+                 and what it needs (node 20+, npm, gcc, make, python3)",
+                tools.display()
+            )
+        });
+    assert!(
+        status.success(),
+        "building the lodestar devnet into {} failed ({status}); scripts/test.sh must provide \
+         what it needs (node 20+, npm, gcc, make, python3)",
+        build.display()
+    );
+    let run_dir = tempfile::tempdir().unwrap();
+    let child = Command::new(tools.join("start.sh"))
+        .arg(&build)
+        .arg(run_dir.path())
+        .arg(CREDS)
+        .env("REST_PORT", rest_port.to_string())
+        .env("P2P_PORT", free_port().to_string())
+        .env("GENESIS_DELAY", "4")
+        .env("LS_TIMEOUT", "180")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start the lodestar devnet ({e}); see scripts/test.sh"));
+    Devnet {
+        child,
+        _run_dir: run_dir,
+    }
+}
+
+#[test]
+fn lodestar_state_and_block_hash_to_its_header_roots() {
+    let rest_port = free_port();
+    let mut devnet = build_and_start(rest_port);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let url = Url::parse(&format!("http://127.0.0.1:{rest_port}/")).unwrap();
+        let (client, _registry) = client(fast_config(&[&url]));
+
+        // Wait for a dozen blocks: Lodestar packs its first attestations around slot 9.
+        let started = Instant::now();
+        let head = loop {
+            if let Some(status) = devnet.child.try_wait().unwrap() {
+                panic!("the lodestar devnet exited early ({status}); see scripts/test.sh");
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(120),
+                "the lodestar devnet on port {rest_port} produced no block 12 within 120 s; \
+                 see scripts/test.sh"
+            );
+            if let Ok(Some(head)) = client.header(BlockId::Head).await
+                && head.data.header.message.slot.get() >= 12
+            {
+                break head.data;
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        };
+        let header = head.header.message;
+        assert_eq!(
+            header.hash_tree_root(),
+            head.root,
+            "block root of the head header"
+        );
+
+        // Every block up to the head decodes and hashes to the root Lodestar names for it;
+        // between them they must carry blobs and attestations, so those containers are checked.
+        let (mut blobs, mut attestations) = (0, 0);
+        for slot in 1..=header.slot.get() {
+            let Some(block) = client.block_ssz(BlockId::Slot(Slot(slot))).await.unwrap() else {
+                continue;
+            };
+            assert_eq!(block.fork, ForkName::Electra);
+            let block = SignedBeaconBlock::from_ssz_bytes(block.fork, &block.bytes).unwrap();
+            let expected = client
+                .header(BlockId::Slot(Slot(slot)))
+                .await
+                .unwrap()
+                .expect("a block has a header");
+            eprintln!(
+                "lodestar slot {slot}: hash_tree_root(block) = {:?}, header root = {:?}",
+                block.block_root(),
+                expected.data.root
+            );
+            assert_eq!(
+                block.block_root(),
+                expected.data.root,
+                "block root at slot {slot}"
+            );
+            assert_eq!(block.header(), (&expected.data.header.message).into());
+            assert_eq!(block.slot(), Slot(slot));
+            blobs += block.blob_kzg_commitments().len();
+            if let SignedBeaconBlock::Electra(block) = &block {
+                attestations += block.message.body.attestations.len();
+            }
+        }
+        assert!(blobs > 0, "no blobs in slots 1..={}", header.slot.get());
+        assert!(
+            attestations > 0,
+            "no attestations in slots 1..={}",
+            header.slot.get()
+        );
+
+        let response = client.state_ssz(StateId::Slot(header.slot)).await.unwrap();
+        assert_eq!(response.fork, ForkName::Electra);
+        let bytes = response.bytes;
+        let state = tokio::task::spawn_blocking(move || {
+            BeaconState::from_ssz_bytes(ForkName::Electra, &bytes)
+        })
+        .await
+        .unwrap()
+        .unwrap();
+        assert_eq!(state.slot(), header.slot);
+        let root = {
+            let state = state.clone();
+            tokio::task::spawn_blocking(move || state.hash_tree_root())
+                .await
+                .unwrap()
+        };
+        eprintln!(
+            "lodestar slot {}: hash_tree_root(state) = {root:?}, header.state_root = {:?}",
+            header.slot.get(),
+            header.state_root
+        );
+        assert_eq!(
+            root, header.state_root,
+            "hash_tree_root(state) vs header.state_root"
+        );
+
+        assert_eq!(state.validators().len(), 64);
+        assert_eq!(state.balances().len(), 64);
+        for index in 0..64u64 {
+            let validator = state.validator(ValidatorIndex(index)).unwrap();
+            let credentials = validator.withdrawal_credentials();
+            let bytes = credentials.as_bytes();
+            let expected_prefix = match index {
+                0..=31 => 0x01,
+                32..=47 => 0x02,
+                _ => 0x00,
+            };
+            assert_eq!(
+                bytes[0], expected_prefix,
+                "validator {index} credential type"
+            );
+            if expected_prefix != 0x00 {
+                assert_eq!(bytes[1..12], [0; 11], "validator {index} padding");
+                assert_eq!(hex::encode(&bytes[12..]), POD, "validator {index} address");
+            }
+            assert!(!validator.slashed());
+            assert_eq!(validator.activation_epoch().get(), 0, "validator {index}");
+            assert!(validator.effective_balance().get() >= 32_000_000_000);
+        }
+    });
+}
