@@ -1,101 +1,31 @@
 //! Byte strings of the Beacon API that `restake-types` does not carry: roots, signatures,
 //! KZG commitments and proofs, fork versions and blobs, all written as `0x`-prefixed hex.
 
-use std::{fmt, str::FromStr};
+use std::fmt;
 
-use restake_types::ParseBytesError;
 use serde::{Deserialize, Deserializer, Serialize, Serializer, de::Error as _};
 
-fn decode_hex(s: &str) -> Result<Vec<u8>, ParseBytesError> {
-    let digits = s
-        .strip_prefix("0x")
-        .or_else(|| s.strip_prefix("0X"))
-        .ok_or(ParseBytesError::MissingPrefix)?;
-    hex::decode(digits).map_err(|e| ParseBytesError::InvalidHex(e.to_string()))
-}
-
-macro_rules! fixed_bytes {
-    ($(#[$doc:meta])* $name:ident, $len:expr) => {
-        $(#[$doc])*
-        #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-        pub struct $name([u8; $len]);
-
-        impl $name {
-            /// Length in bytes.
-            pub const LEN: usize = $len;
-
-            /// Wraps raw bytes.
-            pub const fn new(bytes: [u8; $len]) -> Self {
-                Self(bytes)
-            }
-
-            /// The raw bytes.
-            pub const fn as_bytes(&self) -> &[u8; $len] {
-                &self.0
-            }
-        }
-
-        impl FromStr for $name {
-            type Err = ParseBytesError;
-
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                let bytes = decode_hex(s)?;
-                let actual = bytes.len();
-                bytes.try_into().map(Self).map_err(|_| ParseBytesError::WrongLength {
-                    expected: $len,
-                    actual,
-                })
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                write!(f, "0x{}", hex::encode(self.0))
-            }
-        }
-
-        impl fmt::Debug for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                write!(f, "{}({self})", stringify!($name))
-            }
-        }
-
-        impl Serialize for $name {
-            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serializer.collect_str(self)
-            }
-        }
-
-        impl<'de> Deserialize<'de> for $name {
-            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                let s = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-                s.parse().map_err(D::Error::custom)
-            }
-        }
-    };
-}
-
-fixed_bytes!(
+restake_types::fixed_bytes!(
     /// A 32-byte SSZ hash tree root: of a block, a state, a body.
     Root,
     32
 );
-fixed_bytes!(
+restake_types::fixed_bytes!(
     /// A compressed BLS12-381 signature (96 bytes).
     BlsSignature,
     96
 );
-fixed_bytes!(
+restake_types::fixed_bytes!(
     /// A KZG commitment to a blob (48 bytes).
     KzgCommitment,
     48
 );
-fixed_bytes!(
+restake_types::fixed_bytes!(
     /// A KZG proof for a blob (48 bytes).
     KzgProof,
     48
 );
-fixed_bytes!(
+restake_types::fixed_bytes!(
     /// A 4-byte fork version (`GENESIS_FORK_VERSION`, `ELECTRA_FORK_VERSION`, ...).
     ForkVersion,
     4
@@ -139,7 +69,9 @@ impl Serialize for Blob {
 impl<'de> Deserialize<'de> for Blob {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let s = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        decode_hex(&s).map(Self).map_err(D::Error::custom)
+        restake_types::parse_hex(&s)
+            .map(Self)
+            .map_err(D::Error::custom)
     }
 }
 

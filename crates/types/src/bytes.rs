@@ -1,8 +1,6 @@
 //! Fixed-size byte strings written as `0x`-prefixed hex.
 
-use std::{fmt, str::FromStr};
-
-use serde::{Deserialize, Deserializer, Serialize, Serializer, de::Error as _};
+use serde::{Deserialize, Serialize};
 
 /// Why a hex string could not be read as a fixed-size byte string.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -23,12 +21,19 @@ pub enum ParseBytesError {
     },
 }
 
-fn parse_fixed<const N: usize>(s: &str) -> Result<[u8; N], ParseBytesError> {
+/// Parses `0x`-prefixed hex of any length.
+pub fn parse_hex(s: &str) -> Result<Vec<u8>, ParseBytesError> {
     let digits = s
         .strip_prefix("0x")
         .or_else(|| s.strip_prefix("0X"))
         .ok_or(ParseBytesError::MissingPrefix)?;
-    let bytes = hex::decode(digits).map_err(|e| ParseBytesError::InvalidHex(e.to_string()))?;
+    hex::decode(digits).map_err(|e| ParseBytesError::InvalidHex(e.to_string()))
+}
+
+/// Parses `0x`-prefixed hex of exactly `N` bytes (what [`fixed_bytes!`](crate::fixed_bytes)
+/// types use for `FromStr`).
+pub fn parse_fixed_hex<const N: usize>(s: &str) -> Result<[u8; N], ParseBytesError> {
+    let bytes = parse_hex(s)?;
     let actual = bytes.len();
     bytes.try_into().map_err(|_| ParseBytesError::WrongLength {
         expected: N,
@@ -36,6 +41,10 @@ fn parse_fixed<const N: usize>(s: &str) -> Result<[u8; N], ParseBytesError> {
     })
 }
 
+/// Defines a fixed-size byte string written as `0x`-prefixed hex: `new`, `as_bytes`, `LEN`,
+/// `FromStr`, `Display`, `Debug` and serde as a hex string. Other crates use it for the byte
+/// strings that are theirs (roots, signatures, KZG commitments).
+#[macro_export]
 macro_rules! fixed_bytes {
     ($(#[$doc:meta])* $name:ident, $len:expr) => {
         $(#[$doc])*
@@ -57,36 +66,41 @@ macro_rules! fixed_bytes {
             }
         }
 
-        impl FromStr for $name {
-            type Err = ParseBytesError;
+        impl ::std::str::FromStr for $name {
+            type Err = $crate::ParseBytesError;
 
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                parse_fixed::<$len>(s).map(Self)
+            fn from_str(s: &str) -> ::std::result::Result<Self, Self::Err> {
+                $crate::parse_fixed_hex::<$len>(s).map(Self)
             }
         }
 
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                write!(f, "0x{}", hex::encode(self.0))
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                write!(f, "0x{}", $crate::__private::hex::encode(self.0))
             }
         }
 
-        impl fmt::Debug for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        impl ::std::fmt::Debug for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 write!(f, "{}({self})", stringify!($name))
             }
         }
 
-        impl Serialize for $name {
-            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        impl $crate::__private::serde::Serialize for $name {
+            fn serialize<S: $crate::__private::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
                 serializer.collect_str(self)
             }
         }
 
-        impl<'de> Deserialize<'de> for $name {
-            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                let s = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-                s.parse().map_err(D::Error::custom)
+        impl<'de> $crate::__private::serde::Deserialize<'de> for $name {
+            fn deserialize<D: $crate::__private::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                let s = <::std::borrow::Cow<'de, str> as $crate::__private::serde::Deserialize>::deserialize(deserializer)?;
+                s.parse().map_err(<D::Error as $crate::__private::serde::de::Error>::custom)
             }
         }
     };

@@ -12,7 +12,15 @@ mod numbers;
 
 pub use bytes::{
     BlsPublicKey, ExecutionAddress, ParseBytesError, WithdrawalCredentials, WithdrawalPrefix,
+    parse_fixed_hex, parse_hex,
 };
 pub use clock::{ManualSlotClock, SlotClock, SystemSlotClock};
 pub use ids::{ChainId, InvalidModuleId, ModuleId};
 pub use numbers::{Epoch, Gwei, Slot, ValidatorIndex};
+
+/// What [`fixed_bytes!`] needs from this crate's dependencies, so callers need not depend on them.
+#[doc(hidden)]
+pub mod __private {
+    pub use hex;
+    pub use serde;
+}
