@@ -37,6 +37,7 @@ mod ids;
 mod metrics;
 pub mod quoted;
 mod sse;
+pub mod tracker;
 mod types;
 
 pub use bytes::{Blob, BlsSignature, ForkVersion, KzgCommitment, KzgProof, Root};

@@ -13,7 +13,9 @@
 pub mod block;
 pub mod spec;
 
-use restake_types::{BlsPublicKey, Epoch, Gwei, Slot, ValidatorIndex, WithdrawalCredentials};
+use restake_types::{
+    BlsPublicKey, Epoch, ExecutionAddress, Gwei, Slot, ValidatorIndex, WithdrawalCredentials,
+};
 use ssz::{Decode, Encode};
 use tree_hash::TreeHash;
 
@@ -225,6 +227,46 @@ impl SignedBeaconBlock {
     /// The KZG commitments of the block's blobs, in blob order.
     pub fn blob_kzg_commitments(&self) -> &[[u8; 48]] {
         each_block_fork!(self, b => &b.message.body.blob_kzg_commitments[..])
+    }
+
+    /// The new validators' deposits in the block, as (pubkey, withdrawal credentials): the
+    /// body's `deposits` and, from Electra, the execution layer's deposit requests.
+    pub fn deposits(&self) -> Vec<(BlsPublicKey, WithdrawalCredentials)> {
+        let body_deposits = each_block_fork!(self, b => b
+            .message
+            .body
+            .deposits
+            .iter()
+            .map(|d| (BlsPublicKey::new(d.data.pubkey), WithdrawalCredentials::new(d.data.withdrawal_credentials)))
+            .collect::<Vec<_>>());
+        let requests = match self {
+            Self::Deneb(_) => Vec::new(),
+            Self::Electra(b) => b
+                .message
+                .body
+                .execution_requests
+                .deposits
+                .iter()
+                .map(|d| {
+                    (
+                        BlsPublicKey::new(d.pubkey),
+                        WithdrawalCredentials::new(d.withdrawal_credentials),
+                    )
+                })
+                .collect(),
+        };
+        body_deposits.into_iter().chain(requests).collect()
+    }
+
+    /// The block's BLS-to-execution changes, as (validator index, new withdrawal address).
+    pub fn credential_changes(&self) -> Vec<(ValidatorIndex, ExecutionAddress)> {
+        each_block_fork!(self, b => b
+            .message
+            .body
+            .bls_to_execution_changes
+            .iter()
+            .map(|c| (ValidatorIndex(c.message.validator_index), ExecutionAddress::new(c.message.to_execution_address)))
+            .collect())
     }
 
     /// The block root: `hash_tree_root` of the (unsigned) block.

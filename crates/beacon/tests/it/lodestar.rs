@@ -17,10 +17,16 @@ use std::{
 use restake_beacon::{
     BlockId, ForkName, StateId, Url,
     containers::{BeaconState, SignedBeaconBlock},
+    tracker::{Phase, Tracker, TrackerConfig, UpdateEvery},
 };
-use restake_types::{Slot, ValidatorIndex};
+use restake_types::{ExecutionAddress, Slot, ValidatorIndex, WithdrawalPrefix};
+use tokio_util::sync::CancellationToken;
 
 use crate::support::{client, fast_config};
+
+fn client_for(url: &Url) -> (restake_beacon::BeaconClient, prometheus::Registry) {
+    client(fast_config(&[url]))
+}
 
 const POD: &str = "5afe00000000000000000000000000000000c0de";
 const CREDS: &str = "0-31:0x01:0x5afe00000000000000000000000000000000c0de,32-47:0x02:0x5afe00000000000000000000000000000000c0de";
@@ -227,5 +233,89 @@ fn lodestar_state_and_block_hash_to_its_header_roots() {
             assert_eq!(validator.activation_epoch().get(), 0, "validator {index}");
             assert!(validator.effective_balance().get() >= 32_000_000_000);
         }
+
+        track_the_pod(&client, &url).await;
     });
+}
+
+/// The tracker, pointed at the pod, finds validators 0-47 with the right credential type and
+/// balance, and follows new heads through Lodestar's event stream.
+async fn track_the_pod(client: &restake_beacon::BeaconClient, url: &Url) {
+    let pod: ExecutionAddress = format!("0x{POD}").parse().unwrap();
+    let store = tempfile::tempdir().unwrap();
+    let mut config = TrackerConfig::new();
+    config.pods = vec![pod];
+    config.update_every = UpdateEvery::Slot;
+    let (tracker_client, registry) = client_for(url);
+    let tracker = Tracker::new(
+        tracker_client,
+        config,
+        &store.path().join("restaked.db"),
+        &registry,
+    )
+    .unwrap();
+    let shutdown = CancellationToken::new();
+    let running = tokio::spawn({
+        let tracker = tracker.clone();
+        let shutdown = shutdown.clone();
+        async move { tracker.run(shutdown).await }
+    });
+    let started = Instant::now();
+    let first = loop {
+        let status = tracker.status();
+        if status.tracked == 48 && status.phase == Phase::Following && status.updated_slot.is_some()
+        {
+            break status;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the tracker did not find the pod's 48 validators within 60 s: {status:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let updated = first.updated_slot.unwrap();
+    let truth = client
+        .validators(StateId::Slot(updated), &[], &[])
+        .await
+        .unwrap()
+        .data;
+    for v in tracker.validators() {
+        let index = v.index().get();
+        assert!(index < 48, "validator {index} does not point at the pod");
+        let prefix = if index < 32 {
+            WithdrawalPrefix::Eth1
+        } else {
+            WithdrawalPrefix::Compounding
+        };
+        assert_eq!(v.prefix(), prefix, "validator {index}");
+        assert_eq!(v.pod, Some(pod), "validator {index}");
+        assert_eq!(v.updated_slot, updated);
+        let expected = truth.iter().find(|t| t.index == v.index()).unwrap();
+        assert_eq!(
+            v.data.balance, expected.balance,
+            "balance of validator {index} at slot {updated}"
+        );
+        assert_eq!(
+            v.data.validator.effective_balance,
+            expected.validator.effective_balance
+        );
+    }
+    // New heads arrive through the event stream and move the update along.
+    loop {
+        let status = tracker.status();
+        if status
+            .updated_slot
+            .is_some_and(|s| s.get() >= updated.get() + 2)
+        {
+            assert_eq!(status.phase, Phase::Following, "{status:?}");
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(90),
+            "the tracker followed no new head after slot {updated}: {status:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    shutdown.cancel();
+    running.await.unwrap().unwrap();
 }
