@@ -9,8 +9,13 @@
 //! Decoding and hashing a mainnet state takes seconds of CPU: callers on an async runtime must
 //! run [`BeaconState::from_ssz_bytes`] and [`BeaconState::hash_tree_root`] in
 //! `tokio::task::spawn_blocking` (or another thread), never on the runtime itself.
+//!
+//! To read only the validator registry and balances (what the tracker scans), use
+//! [`RegistryView`]: it validates the state's bytes and reads the records in place, without
+//! decoding the rest or copying anything.
 
 pub mod block;
+pub mod registry;
 pub mod spec;
 
 use restake_types::{
@@ -22,6 +27,7 @@ use tree_hash::TreeHash;
 use crate::{Error, ForkName, bytes::Root};
 
 pub use block::{SignedBeaconBlockDeneb, SignedBeaconBlockElectra};
+pub use registry::{RegistryEntry, RegistryView, ValidatorRecord};
 pub use spec::{BeaconStateDeneb, BeaconStateElectra, BeaconStateFulu, Validator};
 
 /// A whole beacon state of one of the forks this crate decodes.

@@ -19,6 +19,8 @@ use ssz_types::{
 };
 use tree_hash_derive::TreeHash;
 
+use super::registry::StateField;
+
 /// `Bytes32` / `Root` / `Hash32`.
 pub type Bytes32 = [u8; 32];
 /// `BLSPubkey`.
@@ -161,41 +163,55 @@ pub struct PendingConsolidation {
     pub target_index: u64,
 }
 
-/// Declares a `BeaconState` variant: the Deneb fields, then the fork's own.
+/// Declares a `BeaconState` variant: the Deneb fields, then the fork's own. Besides the struct,
+/// it writes the container's SSZ layout (`ssz_fields`), field for field from the same list, so
+/// the zero-copy [`RegistryView`](super::registry::RegistryView) cannot drift from the struct.
 macro_rules! beacon_state {
     ($(#[$meta:meta])* $name:ident { $($extra:ident: $ty:ty,)* }) => {
+        beacon_state!(@container $(#[$meta])* $name {
+            genesis_time: u64,
+            genesis_validators_root: Bytes32,
+            slot: u64,
+            fork: Fork,
+            latest_block_header: BeaconBlockHeader,
+            block_roots: FixedVector<Bytes32, SlotsPerHistoricalRoot>,
+            state_roots: FixedVector<Bytes32, SlotsPerHistoricalRoot>,
+            historical_roots: VariableList<Bytes32, HistoricalRootsLimit>,
+            eth1_data: Eth1Data,
+            eth1_data_votes: VariableList<Eth1Data, Eth1DataVotesLimit>,
+            eth1_deposit_index: u64,
+            validators: VariableList<Validator, ValidatorRegistryLimit>,
+            balances: VariableList<u64, ValidatorRegistryLimit>,
+            randao_mixes: FixedVector<Bytes32, EpochsPerHistoricalVector>,
+            slashings: FixedVector<u64, EpochsPerSlashingsVector>,
+            previous_epoch_participation: VariableList<u8, ValidatorRegistryLimit>,
+            current_epoch_participation: VariableList<u8, ValidatorRegistryLimit>,
+            justification_bits: BitVector<JustificationBitsLength>,
+            previous_justified_checkpoint: Checkpoint,
+            current_justified_checkpoint: Checkpoint,
+            finalized_checkpoint: Checkpoint,
+            inactivity_scores: VariableList<u64, ValidatorRegistryLimit>,
+            current_sync_committee: SyncCommittee,
+            next_sync_committee: SyncCommittee,
+            latest_execution_payload_header: ExecutionPayloadHeader,
+            next_withdrawal_index: u64,
+            next_withdrawal_validator_index: u64,
+            historical_summaries: VariableList<HistoricalSummary, HistoricalRootsLimit>,
+            $($extra: $ty,)*
+        });
+    };
+    (@container $(#[$meta:meta])* $name:ident { $($field:ident: $ty:ty,)* }) => {
         $(#[$meta])*
         #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TreeHash)]
         pub struct $name {
-            pub genesis_time: u64,
-            pub genesis_validators_root: Bytes32,
-            pub slot: u64,
-            pub fork: Fork,
-            pub latest_block_header: BeaconBlockHeader,
-            pub block_roots: FixedVector<Bytes32, SlotsPerHistoricalRoot>,
-            pub state_roots: FixedVector<Bytes32, SlotsPerHistoricalRoot>,
-            pub historical_roots: VariableList<Bytes32, HistoricalRootsLimit>,
-            pub eth1_data: Eth1Data,
-            pub eth1_data_votes: VariableList<Eth1Data, Eth1DataVotesLimit>,
-            pub eth1_deposit_index: u64,
-            pub validators: VariableList<Validator, ValidatorRegistryLimit>,
-            pub balances: VariableList<u64, ValidatorRegistryLimit>,
-            pub randao_mixes: FixedVector<Bytes32, EpochsPerHistoricalVector>,
-            pub slashings: FixedVector<u64, EpochsPerSlashingsVector>,
-            pub previous_epoch_participation: VariableList<u8, ValidatorRegistryLimit>,
-            pub current_epoch_participation: VariableList<u8, ValidatorRegistryLimit>,
-            pub justification_bits: BitVector<JustificationBitsLength>,
-            pub previous_justified_checkpoint: Checkpoint,
-            pub current_justified_checkpoint: Checkpoint,
-            pub finalized_checkpoint: Checkpoint,
-            pub inactivity_scores: VariableList<u64, ValidatorRegistryLimit>,
-            pub current_sync_committee: SyncCommittee,
-            pub next_sync_committee: SyncCommittee,
-            pub latest_execution_payload_header: ExecutionPayloadHeader,
-            pub next_withdrawal_index: u64,
-            pub next_withdrawal_validator_index: u64,
-            pub historical_summaries: VariableList<HistoricalSummary, HistoricalRootsLimit>,
-            $(pub $extra: $ty,)*
+            $(pub $field: $ty,)*
+        }
+
+        impl $name {
+            /// The container's fields in SSZ order, with their sizes in the fixed part.
+            pub(crate) fn ssz_fields() -> Vec<StateField> {
+                vec![$(StateField::of::<$ty>(stringify!($field)),)*]
+            }
         }
     };
 }

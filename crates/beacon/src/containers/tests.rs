@@ -30,7 +30,7 @@ fn sync_committee() -> SyncCommittee {
     }
 }
 
-fn deneb_state() -> BeaconStateDeneb {
+pub(super) fn deneb_state() -> BeaconStateDeneb {
     BeaconStateDeneb {
         genesis_time: 1_700_000_000,
         genesis_validators_root: [1; 32],
@@ -92,7 +92,7 @@ fn deneb_state() -> BeaconStateDeneb {
     }
 }
 
-fn electra_state() -> BeaconStateElectra {
+pub(super) fn electra_state() -> BeaconStateElectra {
     let d = deneb_state();
     BeaconStateElectra {
         genesis_time: d.genesis_time,
@@ -151,7 +151,7 @@ fn electra_state() -> BeaconStateElectra {
     }
 }
 
-fn fulu_state() -> BeaconStateFulu {
+pub(super) fn fulu_state() -> BeaconStateFulu {
     let e = electra_state();
     BeaconStateFulu {
         genesis_time: e.genesis_time,
@@ -195,7 +195,7 @@ fn fulu_state() -> BeaconStateFulu {
     }
 }
 
-fn states() -> Vec<BeaconState> {
+pub(super) fn states() -> Vec<BeaconState> {
     vec![
         BeaconState::Deneb(Box::new(deneb_state())),
         BeaconState::Electra(Box::new(electra_state())),

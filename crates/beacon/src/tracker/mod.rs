@@ -38,7 +38,7 @@ use tracing::{debug, error, info, warn};
 use crate::{
     BeaconClient, BeaconEvent, BlockId, Error, EventTopic, StateId, ValidatorId,
     bytes::Root,
-    containers::{BeaconState, SignedBeaconBlock},
+    containers::{RegistryView, SignedBeaconBlock},
 };
 
 pub use model::{
@@ -677,18 +677,19 @@ impl Tracker {
             .await?;
         let pods = self.inner.pods.clone();
         let found = tokio::task::spawn_blocking(move || {
-            let state = BeaconState::from_ssz_bytes(ssz.fork, &ssz.bytes)?;
+            // The registry is read in place: a mainnet state is never decoded in full.
+            let registry = RegistryView::from_state_ssz(ssz.fork, &ssz.bytes)?;
             Ok::<_, Error>(
-                state
-                    .validators()
+                registry
                     .iter()
-                    .enumerate()
-                    .filter(|(_, v)| {
-                        v.withdrawal_credentials()
+                    .filter(|entry| {
+                        entry
+                            .validator
+                            .withdrawal_credentials()
                             .execution_address()
                             .is_some_and(|a| pods.contains(&a))
                     })
-                    .map(|(i, _)| ValidatorIndex(i as u64))
+                    .map(|entry| entry.index)
                     .collect::<Vec<_>>(),
             )
         })

@@ -2,8 +2,8 @@
 //! (`../shared/tools/lodestar-devnet`), built once per machine into `target/lodestar-devnet`.
 //!
 //! The state Lodestar serves as SSZ must decode with our containers and hash to the
-//! `state_root` of its own block header, and the validators must carry the credentials the
-//! genesis was made with. The test fails (never skips) when the devnet cannot be built or
+//! `state_root` of its own block header, the zero-copy `RegistryView` must read the same
+//! registry from it, and the validators must carry the credentials the genesis was made with. The test fails (never skips) when the devnet cannot be built or
 //! started: `scripts/test.sh` is expected to provide what it needs (node 20+, npm, gcc, make,
 //! python3).
 
@@ -16,7 +16,7 @@ use std::{
 
 use restake_beacon::{
     BlockId, ForkName, StateId, Url,
-    containers::{BeaconState, SignedBeaconBlock},
+    containers::{BeaconState, RegistryView, SignedBeaconBlock},
     tracker::{Phase, Tracker, TrackerConfig, UpdateEvery},
 };
 use restake_types::{ExecutionAddress, Slot, ValidatorIndex, WithdrawalPrefix};
@@ -188,10 +188,23 @@ fn lodestar_state_and_block_hash_to_its_header_roots() {
         assert_eq!(response.fork, ForkName::Electra);
         let bytes = response.bytes;
         let state = tokio::task::spawn_blocking(move || {
-            BeaconState::from_ssz_bytes(ForkName::Electra, &bytes)
+            let state = BeaconState::from_ssz_bytes(ForkName::Electra, &bytes).unwrap();
+            // The zero-copy view reads the same registry from the same bytes.
+            let view = RegistryView::from_state_ssz(ForkName::Electra, &bytes).unwrap();
+            assert_eq!(view.slot(), state.slot());
+            assert_eq!(view.len(), state.validators().len());
+            for entry in view.iter() {
+                assert_eq!(
+                    Some(&entry.validator.to_validator()),
+                    state.validator(entry.index),
+                    "validator {:?} in the view",
+                    entry.index
+                );
+                assert_eq!(Some(entry.balance), state.balance(entry.index));
+            }
+            state
         })
         .await
-        .unwrap()
         .unwrap();
         assert_eq!(state.slot(), header.slot);
         let root = {
