@@ -1,0 +1,10 @@
+//! Integration tests: restake-beacon's `BeaconClient` against a running devnet.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod api;
+mod blobs;
+mod events;
+mod support;
+mod tracker;
+mod validators;
