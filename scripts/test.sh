@@ -49,5 +49,17 @@ target/debug/restaked config check deploy/restaked.toml
 step "Lodestar devnet (a real consensus client for the beacon integration test)"
 ../shared/tools/lodestar-devnet/build.sh "${CARGO_TARGET_DIR:-target}/lodestar-devnet"
 
+# anvil (a local execution chain for restake-eigenpod's tests and `--dev`), from npm.
+anvil_version=1.7.1
+anvil_bin=target/tools/anvil/node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil
+case "$("$anvil_bin" --version 2>/dev/null || true)" in
+  *"Version: $anvil_version"*) ;;
+  *)
+    step "installing anvil $anvil_version"
+    npm install --prefix target/tools/anvil --no-audit --no-fund "@foundry-rs/anvil-linux-amd64@$anvil_version" >/dev/null
+    ;;
+esac
+export RESTAKED_ANVIL="$PWD/$anvil_bin"
+
 step "tests"
 cargo nextest run --workspace --locked --no-fail-fast

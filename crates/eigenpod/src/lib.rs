@@ -1,4 +1,18 @@
 //! SSZ merkleization with a reusable tree cache, EigenPod proof generation and verification, pod contract bindings.
 //!
-//! This crate is laid out by the architecture (see `ARCHITECTURE.md`, "Crates") and is filled in
-//! by its own issue; it exports nothing yet, so nothing can depend on a placeholder.
+//! Today the crate holds the execution-chain side of EigenPods:
+//! - [`bindings`]: `sol!` bindings of the read interface of EigenLayer's `EigenPod` and
+//!   `EigenPodManager`, and the pod's validator key ([`bindings::validator_pubkey_hash`]);
+//! - [`reconcile`]: reading a pod over JSON-RPC ([`reconcile::PodReader`]) and comparing it with
+//!   the tracker's validators ([`reconcile::reconcile`]) into findings with operator actions;
+//! - [`anvil`]: a local anvil chain for `--dev` and the tests;
+//! - [`dev`]: test contracts deployed on it at fixed addresses.
+
+pub mod anvil;
+pub mod bindings;
+pub mod dev;
+mod error;
+pub mod reconcile;
+mod rpc;
+
+pub use error::{Error, Result};
