@@ -275,7 +275,7 @@ pub struct Tracker {
 struct Inner {
     client: BeaconClient,
     config: TrackerConfig,
-    pods: BTreeSet<ExecutionAddress>,
+    pods: RwLock<BTreeSet<ExecutionAddress>>,
     store_path: PathBuf,
     store: Mutex<Option<TrackerStore>>,
     view: RwLock<View>,
@@ -308,7 +308,7 @@ impl Tracker {
         Ok(Self {
             inner: Arc::new(Inner {
                 client,
-                pods: config.pods.iter().copied().collect(),
+                pods: RwLock::new(config.pods.iter().copied().collect()),
                 config,
                 store_path: store_path.to_owned(),
                 store: Mutex::new(None),
@@ -365,7 +365,13 @@ impl Tracker {
 
     /// The operator's pods.
     pub fn pods(&self) -> Vec<ExecutionAddress> {
-        self.inner.pods.iter().copied().collect()
+        read(&self.inner.pods).iter().copied().collect()
+    }
+
+    /// Adds pods to track (found after start, e.g. an owner's pod read from the EigenPodManager):
+    /// the next head scans the registry for their validators.
+    pub fn add_pods(&self, pods: &[ExecutionAddress]) {
+        write(&self.inner.pods).extend(pods.iter().copied());
     }
 
     /// Stored events after sequence number `after`, oldest first, at most `limit`, optionally
@@ -625,9 +631,7 @@ impl Tracker {
             }
             view.head_slot = Some(slot);
             self.inner.metrics.head(slot.0);
-            let scanned_all = self
-                .inner
-                .pods
+            let scanned_all = read(&self.inner.pods)
                 .iter()
                 .all(|p| view.scanned_pods.contains(p));
             let rescan_due = match (self.inner.config.rescan_every_epochs, view.scanned_epoch) {
@@ -665,7 +669,8 @@ impl Tracker {
 
     /// Scans the whole registry at `state_root` for validators pointing at the pods.
     async fn scan(&self, chain: Chain, slot: Slot, state_root: Root) -> Result<(), TrackerError> {
-        if self.inner.pods.is_empty() {
+        let pods = read(&self.inner.pods).clone();
+        if pods.is_empty() {
             return Ok(());
         }
         self.set_phase(Phase::Scanning);
@@ -675,7 +680,7 @@ impl Tracker {
             .client
             .state_ssz(StateId::Root(state_root))
             .await?;
-        let pods = self.inner.pods.clone();
+        let scanned: Vec<_> = pods.iter().map(|p| (*p, slot)).collect();
         let found = tokio::task::spawn_blocking(move || {
             // The registry is read in place: a mainnet state is never decoded in full.
             let registry = RegistryView::from_state_ssz(ssz.fork, &ssz.bytes)?;
@@ -698,16 +703,15 @@ impl Tracker {
         info!(
             %slot,
             found = found.len(),
-            pods = self.inner.pods.len(),
+            pods = scanned.len(),
             took = ?started.elapsed(),
             "scanned the validator registry for the pods' validators"
         );
         self.inner.metrics.scan(true);
-        let scanned: Vec<_> = self.inner.pods.iter().map(|p| (*p, slot)).collect();
         let cursor = {
             let mut view = write(&self.inner.view);
             view.found.extend(found);
-            view.scanned_pods.extend(self.inner.pods.iter().copied());
+            view.scanned_pods.extend(scanned.iter().map(|(p, _)| *p));
             view.scanned_epoch = Some(chain.epoch(slot));
             view.cursor.block_slot = Some(slot);
             view.phase = Phase::Following;
@@ -726,7 +730,8 @@ impl Tracker {
 
     /// Searches the blocks since the cursor for deposits and credential changes towards a pod.
     async fn search_blocks(&self, head: Slot) -> Result<(), TrackerError> {
-        if self.inner.pods.is_empty() {
+        let pods = read(&self.inner.pods).clone();
+        if pods.is_empty() {
             return Ok(());
         }
         let from = match read(&self.inner.view).cursor.block_slot {
@@ -758,14 +763,14 @@ impl Tracker {
             for (pubkey, credentials) in block.deposits() {
                 if credentials
                     .execution_address()
-                    .is_some_and(|a| self.inner.pods.contains(&a))
+                    .is_some_and(|a| pods.contains(&a))
                 {
                     info!(%pubkey, slot, "deposit towards a pod; tracking it");
                     pending.push((pubkey, TrackedBecause::Pod));
                 }
             }
             for (index, address) in block.credential_changes() {
-                if self.inner.pods.contains(&address) {
+                if pods.contains(&address) {
                     info!(%index, slot, %address, "credentials changed towards a pod; tracking the validator");
                     found.push(index);
                 }
@@ -860,15 +865,16 @@ impl Tracker {
     }
 
     /// The writes and events of one update: what changed between the view and `read`.
-    fn compare(&self, view: &View, slot: Slot, read: Vec<crate::ValidatorData>) -> Update {
+    fn compare(&self, view: &View, slot: Slot, fetched: Vec<crate::ValidatorData>) -> Update {
         let threshold = self.inner.config.balance_drop_threshold;
+        let pods = read(&self.inner.pods).clone();
         let mut update = Update::default();
-        for data in read {
+        for data in fetched {
             let pod = data
                 .validator
                 .withdrawal_credentials
                 .execution_address()
-                .filter(|a| self.inner.pods.contains(a));
+                .filter(|a| pods.contains(a));
             let before = view.validators.get(&data.index);
             let pending = view.pending.get(&data.validator.pubkey);
             if pending.is_some() {
