@@ -837,16 +837,15 @@ impl Tracker {
                 return Ok(());
             }
         };
-        let update = {
+        let (update, fresh) = {
             let view = read(&self.inner.view);
             self.compare(&view, slot, response.data)
         };
         let resolved: BTreeSet<BlsPublicKey> = update.resolved.iter().copied().collect();
-        let changed = update.validators.clone();
         let events = self.commit(update).await?;
         {
             let mut view = write(&self.inner.view);
-            for v in changed {
+            for v in fresh {
                 view.validators.insert(v.index(), v);
             }
             view.pending.retain(|k, _| !resolved.contains(k));
@@ -864,11 +863,21 @@ impl Tracker {
         Ok(())
     }
 
-    /// The writes and events of one update: what changed between the view and `read`.
-    fn compare(&self, view: &View, slot: Slot, fetched: Vec<crate::ValidatorData>) -> Update {
+    /// The writes and events of one update (what changed between the view and `fetched`), and
+    /// the new record of every fetched validator.
+    fn compare(
+        &self,
+        view: &View,
+        slot: Slot,
+        fetched: Vec<crate::ValidatorData>,
+    ) -> (Update, Vec<TrackedValidator>) {
         let threshold = self.inner.config.balance_drop_threshold;
         let pods = read(&self.inner.pods).clone();
-        let mut update = Update::default();
+        let mut update = Update {
+            balances_slot: Some(slot),
+            ..Update::default()
+        };
+        let mut fresh = Vec::with_capacity(fetched.len());
         for data in fetched {
             let pod = data
                 .validator
@@ -910,15 +919,25 @@ impl Tracker {
             for kind in kinds {
                 update.events.push((slot, now.index(), now.pubkey(), kind));
             }
-            if before.is_none_or(|b| b.data != now.data || b.pod != now.pod) {
-                update.validators.push(now);
+            update.balances.push((now.index(), now.data.balance));
+            // Balances change every epoch for everyone; they go into one row of their own, and a
+            // record is rewritten only when something else changed.
+            let rewrite = before.is_none_or(|b| {
+                b.data.status != now.data.status
+                    || b.data.validator != now.data.validator
+                    || b.pod != now.pod
+                    || b.slashed_seen_slot != now.slashed_seen_slot
+            });
+            if rewrite {
+                update.validators.push(now.clone());
             }
+            fresh.push(now);
         }
         update.cursor = Cursor {
             updated_slot: Some(slot),
             ..view.cursor
         };
-        update
+        (update, fresh)
     }
 
     async fn commit(&self, update: Update) -> Result<Vec<TrackerEvent>, TrackerError> {

@@ -7,7 +7,7 @@ use std::{
     time::Duration,
 };
 
-use restake_types::{BlsPublicKey, Epoch, ExecutionAddress, Slot, ValidatorIndex};
+use restake_types::{BlsPublicKey, Epoch, ExecutionAddress, Gwei, Slot, ValidatorIndex};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
 
 use super::{
@@ -17,10 +17,11 @@ use super::{
 use crate::bytes::Root;
 
 /// The tracker schema this build writes; a newer one in the file is refused.
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
 
 /// Migrations, applied in order; entry `n` brings the schema from version `n` to `n + 1`.
-const MIGRATIONS: &[&str] = &["
+const MIGRATIONS: &[&str] = &[
+    "
     CREATE TABLE tracker_validators (
         idx INTEGER PRIMARY KEY,
         pubkey BLOB NOT NULL UNIQUE,
@@ -50,7 +51,18 @@ const MIGRATIONS: &[&str] = &["
         event TEXT NOT NULL
     );
     CREATE INDEX tracker_events_idx ON tracker_events (idx, seq);
-"];
+",
+    "
+    CREATE TABLE tracker_balances (
+        id INTEGER PRIMARY KEY CHECK (id = 0),
+        slot INTEGER NOT NULL,
+        balances BLOB NOT NULL
+    );
+",
+];
+
+/// Bytes per entry of the `tracker_balances` blob: index and balance, little-endian `u64`s.
+const BALANCE_ENTRY: usize = 16;
 
 /// Where the tracker stopped: what a restart resumes from instead of rescanning.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -66,8 +78,13 @@ pub(crate) struct Cursor {
 /// One update's worth of writes, committed together.
 #[derive(Debug, Default)]
 pub(crate) struct Update {
-    /// New or changed validators.
+    /// New validators, and those that changed in more than their balance.
     pub(crate) validators: Vec<TrackedValidator>,
+    /// The slot of `balances`, when the update read the tracked set.
+    pub(crate) balances_slot: Option<Slot>,
+    /// Every tracked validator's balance at `balances_slot` (one row, rewritten at each update:
+    /// balances change every epoch for everyone, records rarely).
+    pub(crate) balances: Vec<(ValidatorIndex, Gwei)>,
     /// Pubkeys that now have an index (removed from the pending list).
     pub(crate) resolved: Vec<BlsPublicKey>,
     /// Pubkeys to wait for (deposits towards a pod not yet in the registry).
@@ -248,6 +265,37 @@ impl TrackerStore {
                 })?;
             loaded.validators.insert(validator.index(), validator);
         }
+        let balances: Option<(i64, Vec<u8>)> = self
+            .conn
+            .query_row(
+                "SELECT slot, balances FROM tracker_balances WHERE id = 0",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(|e| self.err("read balances", e))?;
+        if let Some((slot, blob)) = balances {
+            if blob.len() % BALANCE_ENTRY != 0 {
+                return Err(TrackerError::CorruptRecord {
+                    path: self.path.clone(),
+                    what: "balances".to_owned(),
+                    reason: format!("{} bytes is not a whole number of entries", blob.len()),
+                });
+            }
+            let slot = Slot(sql_u64(slot));
+            for entry in blob.chunks_exact(BALANCE_ENTRY) {
+                let (index, balance) = entry.split_at(8);
+                let index =
+                    ValidatorIndex(u64::from_le_bytes(index.try_into().unwrap_or_default()));
+                let balance = Gwei(u64::from_le_bytes(balance.try_into().unwrap_or_default()));
+                if let Some(v) = loaded.validators.get_mut(&index)
+                    && v.updated_slot <= slot
+                {
+                    v.data.balance = balance;
+                    v.updated_slot = slot;
+                }
+            }
+        }
         let mut stmt = self
             .conn
             .prepare("SELECT pubkey, because FROM tracker_pending")
@@ -364,6 +412,19 @@ impl TrackerStore {
                 pods.execute(params![pod.as_bytes().as_slice(), u64_sql(slot.0)])
                     .map_err(err("write scanned pods"))?;
             }
+        }
+        if let Some(slot) = update.balances_slot {
+            let mut blob = Vec::with_capacity(update.balances.len() * BALANCE_ENTRY);
+            for (index, balance) in &update.balances {
+                blob.extend_from_slice(&index.0.to_le_bytes());
+                blob.extend_from_slice(&balance.0.to_le_bytes());
+            }
+            tx.execute(
+                "INSERT INTO tracker_balances (id, slot, balances) VALUES (0, ?1, ?2)
+                 ON CONFLICT (id) DO UPDATE SET slot = excluded.slot, balances = excluded.balances",
+                params![u64_sql(slot.0), blob],
+            )
+            .map_err(err("write balances"))?;
         }
         let mut events = Vec::with_capacity(update.events.len());
         {
@@ -561,6 +622,47 @@ mod tests {
             events[..1]
         );
         assert_eq!(store.events(0, 1, None).unwrap(), events[..1]);
+    }
+
+    #[test]
+    fn balances_are_kept_apart_from_the_records() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = open(&dir);
+        store
+            .commit(Update {
+                validators: vec![tracked(1), tracked(2)],
+                ..Update::default()
+            })
+            .unwrap();
+        store
+            .commit(Update {
+                balances_slot: Some(Slot(64)),
+                balances: vec![
+                    (ValidatorIndex(1), Gwei(31_000_000_000)),
+                    (ValidatorIndex(9), Gwei(1)),
+                ],
+                ..Update::default()
+            })
+            .unwrap();
+        let loaded = open(&dir).load().unwrap();
+        let one = &loaded.validators[&ValidatorIndex(1)];
+        assert_eq!(
+            (one.data.balance, one.updated_slot),
+            (Gwei(31_000_000_000), Slot(64))
+        );
+        assert_eq!(
+            loaded.validators[&ValidatorIndex(2)],
+            tracked(2),
+            "not in the balances row"
+        );
+        assert_eq!(loaded.validators.len(), 2, "a balance alone tracks nothing");
+
+        store
+            .conn
+            .execute("UPDATE tracker_balances SET balances = x'0102'", [])
+            .unwrap();
+        let err = store.load().unwrap_err();
+        assert!(err.to_string().contains("balances is corrupt"), "{err}");
     }
 
     #[test]
