@@ -10,6 +10,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "restaked/v1/node.proto",
         "restaked/v1/keys.proto",
         "restaked/v1/protection.proto",
+        "restaked/v1/validators.proto",
+        "restaked/v1/pods.proto",
     ];
     for file in files {
         println!("cargo:rerun-if-changed={}", proto_root.join(file).display());

@@ -3,8 +3,10 @@
 
 mod generate;
 mod keys;
+mod pods;
 mod protection;
 mod table;
+mod validators;
 
 use std::{
     path::PathBuf,
@@ -16,7 +18,8 @@ use clap::{Parser, Subcommand};
 use restake_api::v1::{
     self, GetStatusRequest, GetStatusResponse, ShutdownRequest,
     key_service_client::KeyServiceClient, node_service_client::NodeServiceClient,
-    protection_service_client::ProtectionServiceClient,
+    pod_service_client::PodServiceClient, protection_service_client::ProtectionServiceClient,
+    validator_service_client::ValidatorServiceClient,
 };
 use serde::Serialize;
 use tonic::{
@@ -71,6 +74,13 @@ enum Command {
     /// The slashing-protection history: export it before moving a node, import it after.
     #[command(subcommand)]
     Protection(ProtectionCommand),
+    /// The validators the node tracks (needs beacon.endpoints on the node), and their events.
+    #[command(subcommand)]
+    Validators(validators::ValidatorsCommand),
+    /// The operator's EigenPods as last reconciled with the beacon chain (needs
+    /// execution.rpc_url and beacon.endpoints on the node).
+    #[command(subcommand)]
+    Pods(pods::PodsCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -387,6 +397,23 @@ async fn execute(cli: &Cli) -> Result<String, CliError> {
             )
             .await
         }
+        Command::Validators(command) => {
+            validators::execute(
+                cli,
+                ValidatorServiceClient::with_interceptor(channel, auth),
+                command,
+                &mut std::io::stdout(),
+            )
+            .await
+        }
+        Command::Pods(command) => {
+            pods::execute(
+                cli,
+                PodServiceClient::with_interceptor(channel, auth),
+                command,
+            )
+            .await
+        }
     }
 }
 
@@ -421,8 +448,19 @@ pub fn main() -> ExitCode {
     };
     match runtime.block_on(execute(&cli)) {
         Ok(output) => {
-            print!("{output}");
-            ExitCode::SUCCESS
+            use std::io::Write;
+            let mut stdout = std::io::stdout().lock();
+            // A reader that stops early (`| head`) is not an error of ours; anything else is.
+            match stdout
+                .write_all(output.as_bytes())
+                .and_then(|()| stdout.flush())
+            {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                    eprintln!("restakectl: cannot write the output: {e}");
+                    ExitCode::FAILURE
+                }
+                _ => ExitCode::SUCCESS,
+            }
         }
         Err(e) => {
             if cli.json {

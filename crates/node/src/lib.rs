@@ -3,13 +3,16 @@
 
 pub mod cli;
 pub mod config;
+mod dev;
 pub mod grpc;
 pub mod http;
 pub mod keys;
 pub mod lock;
 pub mod metrics;
 pub mod node;
+pub mod pods;
 pub mod probe;
 pub mod readiness;
 pub mod store;
 pub mod telemetry;
+mod tracking;

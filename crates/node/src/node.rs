@@ -15,7 +15,7 @@ use tokio::{
 };
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
-use restake_beacon::{BeaconClient, BeaconClientConfig, EndpointHealth};
+use restake_beacon::{BeaconClient, BeaconClientConfig, EndpointHealth, tracker::Tracker};
 use restake_signer::{
     ProtectedSigner, SignerHealth,
     protection::{ProtectionDb, ProtectionError},
@@ -23,14 +23,20 @@ use restake_signer::{
 
 use crate::{
     config::{Config, ConfigErrors},
-    grpc::{self, AdminServices, BearerAuth, KeysApi, NodeApi, ProtectionApi},
+    dev,
+    grpc::{
+        self, AdminServices, BearerAuth, KeysApi, NodeApi, PodsApi, ProtectionApi, ValidatorsApi,
+    },
     http::{self, HttpState},
     keys::{self, KeyLoadError, KeyMetrics},
     lock::{DataDirLock, LockError},
     metrics,
+    pods::{self, PodMetrics, PodReports, PodSettings},
     readiness::{ComponentState, Readiness},
     store::{STORE_FILE, Store, StoreError},
+    tracking,
 };
+use restake_eigenpod::reconcile::{PodReader, ReconcilePolicy};
 
 /// File in the data dir naming the addresses the running node listens on (useful with port 0).
 pub const ENDPOINTS_FILE: &str = "endpoints.json";
@@ -72,6 +78,9 @@ pub enum NodeError {
     /// The beacon client could not be set up (e.g. an https endpoint in a build without TLS).
     #[error("beacon.endpoints: {0}")]
     Beacon(restake_beacon::Error),
+    /// The execution endpoint cannot be used.
+    #[error("execution.rpc_url: {0}")]
+    Execution(restake_eigenpod::Error),
     /// A listening socket could not be bound.
     #[error("cannot listen on {addr} ({key}): {source}")]
     Bind {
@@ -93,6 +102,9 @@ pub enum NodeError {
     /// The metrics registry could not be built.
     #[error("metrics: {0}")]
     Metrics(#[from] prometheus::Error),
+    /// The `--dev` chains could not start.
+    #[error(transparent)]
+    Dev(#[from] dev::DevError),
     /// A server task failed.
     #[error("{0}")]
     Server(String),
@@ -104,7 +116,7 @@ impl NodeError {
     /// that needs an operator, 75 when the data dir is in use, 1 otherwise.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Self::Config(_) | Self::Beacon(_) => 64,
+            Self::Config(_) | Self::Beacon(_) | Self::Execution(_) => 64,
             Self::Store(e) if e.is_data_error() => 65,
             Self::Protection(
                 ProtectionError::Corrupt { .. } | ProtectionError::NewerSchema { .. },
@@ -145,7 +157,7 @@ fn is_loopback(addr: SocketAddr) -> bool {
 }
 
 /// Runs the node until SIGTERM, SIGINT or a gRPC `Shutdown`, then shuts down gracefully.
-pub async fn run(config: Config, options: RunOptions) -> Result<(), NodeError> {
+pub async fn run(mut config: Config, options: RunOptions) -> Result<(), NodeError> {
     let started = Instant::now();
     let started_at = SystemTime::now();
     let mut terminate = signal(SignalKind::terminate()).map_err(|source| NodeError::Io {
@@ -202,12 +214,65 @@ pub async fn run(config: Config, options: RunOptions) -> Result<(), NodeError> {
             .map_err(|e| NodeError::Server(format!("protection store task: {e}")))??;
     let signer = ProtectedSigner::start(protection, keyring, &registry)?;
     readiness.ready("signer");
+    // Stopped after the node's tasks, so the tracker never sees its beacon node vanish.
+    let dev_shutdown = CancellationToken::new();
+    let _dev_anvil = if options.dev && config.beacon.endpoints.is_empty() {
+        dev::start(&mut config, dev_shutdown.clone()).await?
+    } else {
+        None
+    };
     let beacon = if config.beacon.endpoints.is_empty() {
         None
     } else {
         readiness.set("beacon", ComponentState::Starting, "connecting");
         let client_config = BeaconClientConfig::new(config.beacon.endpoints.clone());
         Some(BeaconClient::new(client_config, &registry).map_err(NodeError::Beacon)?)
+    };
+    let validator_tracker = match &beacon {
+        Some(client) => {
+            let tracker_config = tracking::tracker_config(&config, &signer.keys(), &[]);
+            Some(Tracker::new(
+                client.clone(),
+                tracker_config,
+                store.path(),
+                &registry,
+            )?)
+        }
+        None => None,
+    };
+    let pod_reports = PodReports::default();
+    let reconciler = match (&config.execution.rpc_url, &validator_tracker, &beacon) {
+        (Some(url), Some(tracker), Some(client)) => {
+            let reader = PodReader::new(
+                url.as_str(),
+                config.eigenpod.manager,
+                EXECUTION_CALL_TIMEOUT,
+            )
+            .map_err(NodeError::Execution)?;
+            let settings = PodSettings {
+                reader,
+                pods: config.tracker.pods.clone(),
+                owners: config.eigenpod.owners.clone(),
+                interval: config.eigenpod.reconcile_interval,
+                policy: ReconcilePolicy {
+                    unrestaked_threshold: restake_types::Gwei(
+                        config.eigenpod.unrestaked_threshold_gwei,
+                    ),
+                },
+            };
+            readiness.set(
+                "pods",
+                ComponentState::Starting,
+                "first reconciliation pending",
+            );
+            Some((
+                settings,
+                tracker.clone(),
+                client.clone(),
+                PodMetrics::register(&registry)?,
+            ))
+        }
+        _ => None,
     };
 
     let shutdown = CancellationToken::new();
@@ -265,6 +330,13 @@ pub async fn run(config: Config, options: RunOptions) -> Result<(), NodeError> {
             store_path: store.path().to_owned(),
             busy_timeout: config.store.busy_timeout,
         },
+        validators: ValidatorsApi {
+            tracker: validator_tracker.clone(),
+            shutdown: shutdown.clone(),
+        },
+        pods: PodsApi {
+            reports: reconciler.is_some().then(|| pod_reports.clone()),
+        },
     };
     let (health, health_service) = tonic_health::server::health_reporter();
     spawn_server(
@@ -293,6 +365,31 @@ pub async fn run(config: Config, options: RunOptions) -> Result<(), NodeError> {
     ));
     if let Some(beacon) = beacon {
         tracker.spawn(watch_beacon(beacon, readiness.clone(), shutdown.clone()));
+    }
+    if let Some(validator_tracker) = validator_tracker.clone() {
+        readiness.set("tracker", ComponentState::Starting, "starting");
+        let running = validator_tracker.clone();
+        let stop = shutdown.clone();
+        tracker.spawn(async move {
+            // Errors are logged by the tracker and shown by readiness; the node keeps serving.
+            let _ = running.run(stop).await;
+        });
+        if let Some((settings, pod_tracker, client, pod_metrics)) = reconciler {
+            tracker.spawn(pods::run(
+                settings,
+                pod_tracker,
+                client,
+                pod_reports.clone(),
+                pod_metrics,
+                readiness.clone(),
+                shutdown.clone(),
+            ));
+        }
+        tracker.spawn(tracking::watch_tracker(
+            validator_tracker,
+            readiness.clone(),
+            shutdown.clone(),
+        ));
     }
     write_endpoints(&data_dir, &endpoints)?;
 
@@ -339,6 +436,7 @@ pub async fn run(config: Config, options: RunOptions) -> Result<(), NodeError> {
         _ = interrupt.recv() => tracing::warn!("second SIGINT: stopping without waiting for tasks"),
     }
 
+    dev_shutdown.cancel();
     let closing = store.clone();
     tokio::task::spawn_blocking(move || closing.close())
         .await
@@ -431,6 +529,9 @@ async fn watch_signer(
         }
     }
 }
+
+/// How long one execution JSON-RPC call may take.
+const EXECUTION_CALL_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How often the beacon connection is checked for readiness.
 const BEACON_CHECK_INTERVAL: Duration = Duration::from_secs(12);

@@ -5,7 +5,9 @@
 
 mod reader;
 
-use std::{collections::HashMap, fmt, net::SocketAddr, path::PathBuf, time::Duration};
+use std::{
+    collections::HashMap, fmt, net::SocketAddr, ops::RangeInclusive, path::PathBuf, time::Duration,
+};
 
 use config::{ConfigError, Environment, File, FileFormat, Map, Source, Value, ValueKind};
 use serde::{Serialize, Serializer};
@@ -49,6 +51,116 @@ pub struct Config {
     pub signer: SignerSettings,
     /// Beacon nodes.
     pub beacon: BeaconSettings,
+    /// What the validator tracker follows.
+    pub tracker: TrackerSettings,
+    /// The execution chain (pod contracts).
+    pub execution: ExecutionSettings,
+    /// The operator's EigenPods and their reconciliation.
+    pub eigenpod: EigenPodSettings,
+}
+
+/// `[tracker]`: which validators the node tracks, and how.
+#[derive(Debug, Clone, Serialize)]
+pub struct TrackerSettings {
+    /// Public keys to track.
+    pub pubkeys: Vec<restake_types::BlsPublicKey>,
+    /// Validator index ranges to track (`"100-199"` or `"42"`).
+    #[serde(serialize_with = "ranges")]
+    pub validator_indices: Vec<RangeInclusive<u64>>,
+    /// EigenPod addresses: every validator whose `0x01`/`0x02` credentials point at one is tracked.
+    pub pods: Vec<restake_types::ExecutionAddress>,
+    /// Also track the public keys of the loaded BLS keystores.
+    pub track_keystores: bool,
+    /// Read the tracked set every `epoch` or every `slot`.
+    pub update_every: restake_beacon::tracker::UpdateEvery,
+    /// A balance drop (Gwei) between two updates beyond this is an event.
+    pub balance_drop_threshold_gwei: u64,
+    /// Rescan the whole registry for the pods' validators every this many epochs; 0: never
+    /// (the blocks' deposits keep the set current).
+    pub rescan_every_epochs: u64,
+    /// One metric series per tracked validator (its balance); off by default for cardinality.
+    pub per_validator_metrics: bool,
+}
+
+/// `[execution]`: the execution-layer JSON-RPC endpoint.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExecutionSettings {
+    /// JSON-RPC URL; `None`: no execution chain, no pod reconciliation.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "redacted_url"
+    )]
+    pub rpc_url: Option<url::Url>,
+}
+
+/// `[eigenpod]`: the operator's EigenPods on the execution chain.
+#[derive(Debug, Clone, Serialize)]
+pub struct EigenPodSettings {
+    /// The EigenPodManager contract; needed to find the pods of `owners`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub manager: Option<restake_types::ExecutionAddress>,
+    /// Pod owners whose pods (from the manager) are tracked and reconciled.
+    pub owners: Vec<restake_types::ExecutionAddress>,
+    /// How often the pods are reconciled with the beacon chain.
+    #[serde(serialize_with = "human_duration")]
+    pub reconcile_interval: Duration,
+    /// ETH (in Gwei) sitting in a pod, not yet restaked, beyond which a checkpoint is advised.
+    pub unrestaked_threshold_gwei: u64,
+}
+
+fn ranges<S: Serializer>(ranges: &[RangeInclusive<u64>], serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_seq(ranges.iter().map(|r| {
+        if r.start() == r.end() {
+            r.start().to_string()
+        } else {
+            format!("{}-{}", r.start(), r.end())
+        }
+    }))
+}
+
+fn redacted_url<S: Serializer>(url: &Option<url::Url>, serializer: S) -> Result<S::Ok, S::Error> {
+    redacted_urls(url.as_slice(), serializer)
+}
+
+/// A validator index range: `"7"` or `"100-199"`.
+fn index_range(value: &Value) -> Result<RangeInclusive<u64>, String> {
+    let s = text(value)?;
+    let number = |part: &str| {
+        part.trim()
+            .parse::<u64>()
+            .map_err(|e| format!("{s:?} is not an index or a range such as \"100-199\": {e}"))
+    };
+    let range = match s.split_once('-') {
+        Some((start, end)) => number(start)?..=number(end)?,
+        None => {
+            let i = number(&s)?;
+            i..=i
+        }
+    };
+    if range.start() > range.end() {
+        return Err(format!("{s:?}: the range is empty (start after end)"));
+    }
+    if range.end() - range.start() >= MAX_INDEX_RANGE {
+        return Err(format!(
+            "{s:?} spans more than {MAX_INDEX_RANGE} indices; track pods or pubkeys instead"
+        ));
+    }
+    Ok(range)
+}
+
+/// The widest index range accepted, so a typo cannot make the node track the whole registry.
+const MAX_INDEX_RANGE: u64 = 100_000;
+
+/// A `true`/`false` value (environment variables and flags give it as text).
+fn boolean(value: &Value) -> Result<bool, String> {
+    match &value.kind {
+        ValueKind::Boolean(b) => Ok(*b),
+        _ => match text(value)?.as_str() {
+            "true" => Ok(true),
+            "false" => Ok(false),
+            other => Err(format!("{other:?} is not true or false")),
+        },
+    }
 }
 
 /// `[beacon]`: the beacon nodes the node reads the chain from.
@@ -414,7 +526,41 @@ impl Config {
                     }
                 }),
             },
+            tracker: Self::read_tracker(r),
+            execution: ExecutionSettings {
+                rpc_url: r.optional("execution.rpc_url", |v| {
+                    let text = non_empty(v)?;
+                    let url = url::Url::parse(&text).map_err(|e| format!("{text:?} is not a URL: {e}"))?;
+                    match url.scheme() {
+                        "http" | "https" => Ok(url),
+                        other => Err(format!("{text:?}: scheme {other:?} is not http or https")),
+                    }
+                }),
+            },
+            eigenpod: EigenPodSettings {
+                manager: r.optional("eigenpod.manager", parsed("an execution address (0x + 40 hex digits)")),
+                owners: r.list("eigenpod.owners", |v| parsed("an execution address (0x + 40 hex digits)")(v)),
+                reconcile_interval: r.read("eigenpod.reconcile_interval", Duration::from_secs(60), |v| {
+                    let d = duration(v)?;
+                    if d < Duration::from_secs(1) { Err("must be at least 1s".to_owned()) } else { Ok(d) }
+                }),
+                unrestaked_threshold_gwei: r.read("eigenpod.unrestaked_threshold_gwei", 1_000_000_000, parsed("a number of Gwei")),
+            },
         };
+        if !config.eigenpod.owners.is_empty() {
+            if config.eigenpod.manager.is_none() {
+                r.issue(
+                    "eigenpod.owners",
+                    "needs eigenpod.manager to find the owners' pods",
+                );
+            }
+            if config.execution.rpc_url.is_none() {
+                r.issue(
+                    "eigenpod.owners",
+                    "needs execution.rpc_url to find the owners' pods",
+                );
+            }
+        }
         if let Some(dir) = &config.signer.keystores_dir {
             if config.signer.passwords.is_none() {
                 r.issue(
@@ -480,6 +626,40 @@ impl Config {
                     Ok(n)
                 }
             }),
+        }
+    }
+
+    fn read_tracker(r: &mut Reader<'_>) -> TrackerSettings {
+        use restake_beacon::tracker::UpdateEvery;
+        TrackerSettings {
+            pubkeys: r.list("tracker.pubkeys", |v| {
+                parsed("a BLS public key (0x + 96 hex digits)")(v)
+            }),
+            validator_indices: r.list("tracker.validator_indices", index_range),
+            pods: r.list("tracker.pods", |v| {
+                parsed("an execution address (0x + 40 hex digits)")(v)
+            }),
+            track_keystores: r.read("tracker.track_keystores", true, boolean),
+            update_every: r.read("tracker.update_every", UpdateEvery::Epoch, |v| {
+                one_of(&["epoch", "slot"])(v).map(|s| {
+                    if s == "slot" {
+                        UpdateEvery::Slot
+                    } else {
+                        UpdateEvery::Epoch
+                    }
+                })
+            }),
+            balance_drop_threshold_gwei: r.read(
+                "tracker.balance_drop_threshold_gwei",
+                100_000_000,
+                parsed("a number of Gwei"),
+            ),
+            rescan_every_epochs: r.read(
+                "tracker.rescan_every_epochs",
+                0,
+                parsed("a number of epochs"),
+            ),
+            per_validator_metrics: r.read("tracker.per_validator_metrics", false, boolean),
         }
     }
 

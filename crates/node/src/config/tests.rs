@@ -394,3 +394,59 @@ fn beacon_endpoints_are_a_list_with_each_bad_element_named() {
         "{errors}"
     );
 }
+
+#[test]
+fn tracker_keys_parse_and_dump() {
+    let pod = "0x5afe00000000000000000000000000000000c0de";
+    let toml = format!(
+        "[tracker]\npods = [\"{pod}\"]\nvalidator_indices = [\"7\", \"100-199\"]\nupdate_every = \"slot\"\ntrack_keystores = false\n"
+    );
+    let config = load(
+        Some(&toml),
+        &[("RESTAKED_TRACKER__PER_VALIDATOR_METRICS", "true")],
+        &[],
+    )
+    .unwrap();
+    assert_eq!(config.tracker.pods, vec![pod.parse().unwrap()]);
+    assert_eq!(config.tracker.validator_indices, vec![7..=7, 100..=199]);
+    assert_eq!(
+        config.tracker.update_every,
+        restake_beacon::tracker::UpdateEvery::Slot
+    );
+    assert!(!config.tracker.track_keystores);
+    assert!(config.tracker.per_validator_metrics);
+    let dump = config.dump();
+    assert!(
+        dump.contains("validator_indices = [\"7\", \"100-199\"]"),
+        "{dump}"
+    );
+    assert_eq!(
+        Config::load(&sources(Some(&dump), &[], &[]).0)
+            .unwrap()
+            .tracker
+            .validator_indices,
+        config.tracker.validator_indices
+    );
+}
+
+#[test]
+fn bad_tracker_and_pod_keys_are_each_named() {
+    let toml = "[tracker]\npods = [\"0x12\"]\nvalidator_indices = [\"9-3\", \"0-200000\", \"x\"]\nupdate_every = \"hour\"\n[eigenpod]\nowners = [\"0x5afe00000000000000000000000000000000c0de\"]\n";
+    let lines = issue_lines(&load(Some(toml), &[], &[]).unwrap_err());
+    let expect = [
+        "eigenpod.owners: needs eigenpod.manager",
+        "eigenpod.owners: needs execution.rpc_url",
+        "tracker.pods[0]: \"0x12\" is not an execution address",
+        "tracker.update_every: \"hour\" is not one of: epoch, slot",
+        "tracker.validator_indices[0]: \"9-3\": the range is empty",
+        "tracker.validator_indices[1]: \"0-200000\" spans more than 100000 indices",
+        "tracker.validator_indices[2]: \"x\" is not an index",
+    ];
+    assert_eq!(lines.len(), expect.len(), "{lines:?}");
+    for (line, expected) in lines.iter().zip(expect) {
+        assert!(
+            line.starts_with(expected),
+            "{line:?} should start with {expected:?}"
+        );
+    }
+}

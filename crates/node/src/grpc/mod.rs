@@ -1,4 +1,5 @@
-//! The gRPC admin API: `restaked.v1.NodeService`, `grpc.health.v1.Health` and server reflection.
+//! The gRPC admin API: `restaked.v1.NodeService`, `KeyService`, `ProtectionService`,
+//! `ValidatorService` and `PodService`, `grpc.health.v1.Health` and server reflection.
 
 use std::{
     path::PathBuf,
@@ -10,7 +11,9 @@ use restake_api::v1::{
     self, GetStatusRequest, GetStatusResponse, ShutdownRequest, ShutdownResponse,
     key_service_server::KeyServiceServer,
     node_service_server::{NodeService, NodeServiceServer},
+    pod_service_server::PodServiceServer,
     protection_service_server::ProtectionServiceServer,
+    validator_service_server::ValidatorServiceServer,
 };
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -26,10 +29,14 @@ use crate::{
 };
 
 mod keys;
+mod pods;
 mod protection;
+mod validators;
 
 pub use keys::KeysApi;
+pub use pods::PodsApi;
 pub use protection::ProtectionApi;
+pub use validators::ValidatorsApi;
 
 /// Every admin service the node serves, behind the same bearer-token check.
 pub struct AdminServices {
@@ -39,6 +46,10 @@ pub struct AdminServices {
     pub keys: KeysApi,
     /// `restaked.v1.ProtectionService`.
     pub protection: ProtectionApi,
+    /// `restaked.v1.ValidatorService`.
+    pub validators: ValidatorsApi,
+    /// `restaked.v1.PodService`.
+    pub pods: PodsApi,
 }
 
 /// The node's answers to `NodeService`.
@@ -196,8 +207,13 @@ pub async fn serve(
         ))
         .add_service(ProtectionServiceServer::with_interceptor(
             services.protection,
-            auth,
+            auth.clone(),
         ))
+        .add_service(ValidatorServiceServer::with_interceptor(
+            services.validators,
+            auth.clone(),
+        ))
+        .add_service(PodServiceServer::with_interceptor(services.pods, auth))
         .serve_with_incoming_shutdown(TcpIncoming::from(listener), async move {
             stopping.cancelled().await;
             health_on_stop

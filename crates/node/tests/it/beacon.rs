@@ -2,24 +2,29 @@
 
 use std::time::{Duration, Instant};
 
-use axum::{Json, Router, routing::get};
+use restake_devnet::{Devnet, DevnetConfig, Drive};
 use restaked::{node::Endpoints, probe};
-use serde_json::json;
+use tokio_util::sync::CancellationToken;
 
 use crate::process::NodeDir;
 
 /// Polls /readyz until the `beacon` component is in `state`; returns the readiness JSON.
 fn wait_for_beacon(endpoints: &Endpoints, state: &str) -> serde_json::Value {
+    wait_for(endpoints, "beacon", state)
+}
+
+/// Polls /readyz until `component` is in `state`; returns the readiness JSON.
+fn wait_for(endpoints: &Endpoints, component: &str, state: &str) -> serde_json::Value {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let ready = probe::http_get(endpoints.http, "/readyz", Duration::from_secs(2)).unwrap();
         let json: serde_json::Value = serde_json::from_str(&ready.body).unwrap();
-        if json["components"]["beacon"]["state"] == state {
+        if json["components"][component]["state"] == state {
             return json;
         }
         assert!(
             Instant::now() < deadline,
-            "beacon never became {state}: {json}"
+            "{component} never became {state}: {json}"
         );
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -28,25 +33,23 @@ fn wait_for_beacon(endpoints: &Endpoints, state: &str) -> serde_json::Value {
 #[test]
 fn a_reachable_beacon_node_makes_the_component_ready() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let listener = runtime
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+    let devnet = runtime
+        .block_on(Devnet::start(
+            DevnetConfig {
+                drive: Drive::Manual,
+                ..DevnetConfig::default()
+            },
+            "127.0.0.1:0".parse().unwrap(),
+            CancellationToken::new(),
+        ))
         .unwrap();
-    let addr = listener.local_addr().unwrap();
-    let app = Router::new().route(
-        "/eth/v1/beacon/genesis",
-        get(|| async {
-            Json(json!({ "data": {
-                "genesis_time": "1606824023",
-                "genesis_validators_root": format!("0x{}", "4b".repeat(32)),
-                "genesis_fork_version": "0x00000000",
-            }}))
-        }),
-    );
-    runtime.spawn(async move { axum::serve(listener, app).await });
+    runtime.block_on(devnet.advance()).unwrap();
+    let addr = devnet.local_addr();
 
     let dir = NodeDir::new(&format!("beacon.endpoints = [\"http://{addr}\"]"));
     let (_node, endpoints) = dir.start();
     wait_for_beacon(&endpoints, "ready");
+    wait_for(&endpoints, "tracker", "ready");
     assert_eq!(
         probe::http_get(endpoints.http, "/eigen/node/health", Duration::from_secs(2))
             .unwrap()

@@ -6,10 +6,13 @@
 mod beacon;
 mod cli;
 mod config;
+mod dev;
 mod grpc;
 mod http;
 mod keys;
 mod lifecycle;
+mod pods;
 mod process;
 mod protection;
 mod restakectl;
+mod validators;
