@@ -10,7 +10,7 @@ use std::{
 use prometheus::Registry;
 use reqwest::{
     Method, Response,
-    header::{ACCEPT, CONTENT_TYPE, HeaderMap},
+    header::{ACCEPT, CONTENT_TYPE, HeaderMap, RETRY_AFTER},
 };
 use serde::de::DeserializeOwned;
 use tracing::{debug, info, warn};
@@ -454,6 +454,8 @@ impl Shared {
         let order = attempt_order(&self.health(), &self.retry, Instant::now());
         let max_attempts = self.retry.max_attempts.max(1);
         let mut attempts: u32 = 0;
+        // The longest `Retry-After` asked for since the last pause.
+        let mut asked_to_wait = Duration::ZERO;
         loop {
             let index = order[attempts as usize % order.len()];
             let error = match self.attempt(index, request, &handle).await {
@@ -461,6 +463,7 @@ impl Shared {
                 Err(error) => error,
             };
             attempts += 1;
+            asked_to_wait = asked_to_wait.max(error.retry_after().unwrap_or_default());
             if !error.is_retryable() {
                 return Err(error);
             }
@@ -475,7 +478,11 @@ impl Shared {
             debug!(route = %request.route, attempts, error = %error, "beacon request failed, retrying");
             if (attempts as usize).is_multiple_of(order.len()) {
                 let round = attempts / u32::try_from(order.len()).unwrap_or(u32::MAX);
-                tokio::time::sleep(backoff(&self.retry, round)).await;
+                // A node that says when to come back is believed, within our own patience.
+                let pause =
+                    backoff(&self.retry, round).max(asked_to_wait.min(self.retry.max_backoff));
+                asked_to_wait = Duration::ZERO;
+                tokio::time::sleep(pause).await;
             }
         }
     }
@@ -531,6 +538,15 @@ impl Shared {
         if status.is_success() {
             return Ok(response);
         }
+        let retry_after = match status.as_u16() {
+            429 | 503 => response
+                .headers()
+                .get(RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .map(Duration::from_secs),
+            _ => None,
+        };
         let mut body = Vec::new();
         while body.len() < ERROR_BODY_BYTES {
             match response.chunk().await {
@@ -543,6 +559,7 @@ impl Shared {
             route: ctx.route,
             status: status.as_u16(),
             body: excerpt(&body),
+            retry_after,
         })
     }
 

@@ -34,6 +34,10 @@ pub enum Error {
         status: u16,
         /// The start of the response body (the API's error message, usually).
         body: String,
+        /// `Retry-After` of a 429 or 503, in its delay-seconds form: the client waits at least
+        /// this long (up to [`RetryPolicy::max_backoff`](crate::RetryPolicy::max_backoff))
+        /// before trying the endpoints again.
+        retry_after: Option<Duration>,
     },
     /// The attempt did not complete in time.
     #[error("{endpoint} {route}: no complete response within {after:?}")]
@@ -157,6 +161,16 @@ pub enum Error {
 }
 
 impl Error {
+    /// The `Retry-After` delay the node asked for, if any (see [`Error::Status`]); looks
+    /// through [`Error::AllAttemptsFailed`].
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::Status { retry_after, .. } => *retry_after,
+            Self::AllAttemptsFailed { last, .. } => last.retry_after(),
+            _ => None,
+        }
+    }
+
     /// The HTTP status the node answered with, if the (last) failure was one.
     pub fn status(&self) -> Option<u16> {
         match self {
@@ -288,6 +302,7 @@ mod tests {
             route: Route::Genesis,
             status,
             body: String::new(),
+            retry_after: None,
         };
         assert!(!status(404).is_retryable());
         assert!(!status(400).is_retryable());

@@ -132,6 +132,32 @@ async fn a_429_is_retried_after_a_backoff() {
 }
 
 #[tokio::test]
+async fn retry_after_is_honoured_within_the_policy() {
+    let node = MockBeacon::start().await;
+    node.push_once(Mode::Throttled(1));
+    let mut config = fast_config(&[&node.url]);
+    config.retry.max_backoff = Duration::from_secs(2);
+    let (patient, _) = client(config);
+    let started = Instant::now();
+    patient.genesis().await.unwrap();
+    assert_eq!(node.hits(), 2);
+    // A lower bound only: the pause is at least what the node asked for.
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
+
+    // Beyond the policy's longest backoff, the wait is capped by it (here 40 ms), so a node
+    // cannot hold a call hostage; the error still carries what it asked for.
+    node.set_mode(Mode::Throttled(3600));
+    let (client, _) = client(fast_config(&[&node.url]));
+    let error = client.genesis().await.unwrap_err();
+    assert_eq!(error.retry_after(), Some(Duration::from_secs(3600)));
+    assert_eq!(error.status(), Some(429));
+}
+
+#[tokio::test]
 async fn gives_up_after_max_attempts_with_the_last_error() {
     let primary = MockBeacon::start().await;
     let fallback = MockBeacon::start().await;

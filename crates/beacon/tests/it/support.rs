@@ -39,6 +39,8 @@ pub enum Mode {
     Normal,
     /// This status with a Beacon API error body.
     Status(u16),
+    /// 429 with `Retry-After: <seconds>`.
+    Throttled(u64),
     /// Never answer.
     Hang,
     /// Exactly this body, content type and (optional) `Eth-Consensus-Version`.
@@ -142,6 +144,13 @@ async fn handle(
     match mode {
         Mode::Normal => normal(&state, &recorded),
         Mode::Status(code) => error(code, "mock failure"),
+        Mode::Throttled(seconds) => {
+            let mut response = error(429, "slow down");
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, seconds.to_string().parse().unwrap());
+            response
+        }
         Mode::Hang => {
             tokio::time::sleep(Duration::from_secs(3600)).await;
             error(500, "woke up")
