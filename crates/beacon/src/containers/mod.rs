@@ -1,5 +1,5 @@
 //! Fork-aware SSZ containers of the beacon chain (mainnet preset): `BeaconState` for Deneb,
-//! Electra and Fulu, `SignedBeaconBlock` for Deneb and Electra, and `BeaconBlockHeader`, with
+//! Electra and Fulu, `SignedBeaconBlock` for Deneb, Electra and Fulu, and `BeaconBlockHeader`, with
 //! SSZ decoding/encoding and `hash_tree_root`.
 //!
 //! [`BeaconState::from_ssz_bytes`] takes the fork the node named (`Eth-Consensus-Version`, see
@@ -156,6 +156,9 @@ pub enum SignedBeaconBlock {
     Deneb(Box<SignedBeaconBlockDeneb>),
     /// An Electra block.
     Electra(Box<SignedBeaconBlockElectra>),
+    /// A Fulu block: Fulu left the block body as Electra had it (its changes are in the state
+    /// and in data-column sidecars), so the container is Electra's.
+    Fulu(Box<SignedBeaconBlockElectra>),
 }
 
 /// Applies `$f` to the block's fork container, whichever it is.
@@ -163,7 +166,7 @@ macro_rules! each_block_fork {
     ($block:expr, $b:ident => $f:expr) => {
         match $block {
             SignedBeaconBlock::Deneb($b) => $f,
-            SignedBeaconBlock::Electra($b) => $f,
+            SignedBeaconBlock::Electra($b) | SignedBeaconBlock::Fulu($b) => $f,
         }
     };
 }
@@ -184,11 +187,10 @@ impl SignedBeaconBlock {
             ForkName::Electra => Self::Electra(Box::new(
                 SignedBeaconBlockElectra::from_ssz_bytes(bytes).map_err(error)?,
             )),
-            ForkName::Phase0
-            | ForkName::Altair
-            | ForkName::Bellatrix
-            | ForkName::Capella
-            | ForkName::Fulu => {
+            ForkName::Fulu => Self::Fulu(Box::new(
+                SignedBeaconBlockElectra::from_ssz_bytes(bytes).map_err(error)?,
+            )),
+            ForkName::Phase0 | ForkName::Altair | ForkName::Bellatrix | ForkName::Capella => {
                 return Err(Error::UnsupportedFork {
                     fork,
                     container: "SignedBeaconBlock",
@@ -207,6 +209,7 @@ impl SignedBeaconBlock {
         match self {
             Self::Deneb(_) => ForkName::Deneb,
             Self::Electra(_) => ForkName::Electra,
+            Self::Fulu(_) => ForkName::Fulu,
         }
     }
 
@@ -247,7 +250,7 @@ impl SignedBeaconBlock {
             .collect::<Vec<_>>());
         let requests = match self {
             Self::Deneb(_) => Vec::new(),
-            Self::Electra(b) => b
+            Self::Electra(b) | Self::Fulu(b) => b
                 .message
                 .body
                 .execution_requests

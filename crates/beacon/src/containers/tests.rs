@@ -456,6 +456,7 @@ fn blocks() -> Vec<SignedBeaconBlock> {
     vec![
         SignedBeaconBlock::Deneb(Box::new(deneb_block())),
         SignedBeaconBlock::Electra(Box::new(electra_block())),
+        SignedBeaconBlock::Fulu(Box::new(electra_block())),
     ]
 }
 
@@ -490,7 +491,7 @@ fn malformed_or_wrong_fork_blocks_are_errors() {
         ));
     }
     assert!(matches!(
-        SignedBeaconBlock::from_ssz_bytes(ForkName::Fulu, &electra),
+        SignedBeaconBlock::from_ssz_bytes(ForkName::Capella, &electra),
         Err(Error::UnsupportedFork { .. })
     ));
 }
