@@ -48,9 +48,9 @@ pub(crate) fn tracker_config(
         update_every: settings.update_every,
         rescan_every_epochs: (settings.rescan_every_epochs > 0)
             .then_some(settings.rescan_every_epochs),
-        poll_interval: None,
         per_validator_metrics: settings.per_validator_metrics,
         busy_timeout: config.store.busy_timeout,
+        ..TrackerConfig::new()
     }
 }
 

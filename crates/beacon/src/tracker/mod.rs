@@ -54,9 +54,6 @@ use self::{
 /// registry instead.
 const MAX_BLOCK_CATCH_UP: u64 = 64;
 
-/// How long to poll before trying the event stream again.
-const POLL_BEFORE_RESUBSCRIBE: Duration = Duration::from_secs(30);
-
 /// The longest wait between attempts to reach the beacon node at start.
 const MAX_CONNECT_BACKOFF: Duration = Duration::from_secs(30);
 
@@ -92,6 +89,8 @@ pub struct TrackerConfig {
     pub rescan_every_epochs: Option<u64>,
     /// How often to poll the head while the event stream is down (`None`: once a slot).
     pub poll_interval: Option<Duration>,
+    /// How long to poll before trying the event stream again.
+    pub resubscribe_after: Duration,
     /// Export each tracked validator's balance as its own metric series.
     pub per_validator_metrics: bool,
     /// How long to wait for the store's write lock.
@@ -109,6 +108,7 @@ impl TrackerConfig {
             update_every: UpdateEvery::Epoch,
             rescan_every_epochs: None,
             poll_interval: None,
+            resubscribe_after: Duration::from_secs(30),
             per_validator_metrics: false,
             busy_timeout: Duration::from_secs(5),
         }
@@ -468,7 +468,7 @@ impl Tracker {
             }
             self.set_phase(Phase::Polling);
             if !self
-                .poll_for(chain, shutdown, POLL_BEFORE_RESUBSCRIBE)
+                .poll_for(chain, shutdown, self.inner.config.resubscribe_after)
                 .await?
             {
                 return Ok(());
@@ -669,11 +669,23 @@ impl Tracker {
 
     /// Scans the whole registry at `state_root` for validators pointing at the pods.
     async fn scan(&self, chain: Chain, slot: Slot, state_root: Root) -> Result<(), TrackerError> {
+        let previous = read(&self.inner.view).phase;
+        self.set_phase(Phase::Scanning);
+        let result = self.scan_registry(chain, slot, state_root).await;
+        self.set_phase(previous);
+        result
+    }
+
+    async fn scan_registry(
+        &self,
+        chain: Chain,
+        slot: Slot,
+        state_root: Root,
+    ) -> Result<(), TrackerError> {
         let pods = read(&self.inner.pods).clone();
         if pods.is_empty() {
             return Ok(());
         }
-        self.set_phase(Phase::Scanning);
         let started = Instant::now();
         let ssz = self
             .inner
@@ -714,7 +726,6 @@ impl Tracker {
             view.scanned_pods.extend(scanned.iter().map(|(p, _)| *p));
             view.scanned_epoch = Some(chain.epoch(slot));
             view.cursor.block_slot = Some(slot);
-            view.phase = Phase::Following;
             view.cursor
         };
         // The scan's found indices are committed with the next update; the scanned pods and

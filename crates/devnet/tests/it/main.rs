@@ -5,6 +5,7 @@
 mod api;
 mod blobs;
 mod events;
+mod faults;
 mod support;
 mod tracker;
 mod validators;

@@ -16,15 +16,15 @@ use tokio_util::sync::CancellationToken;
 use crate::support::{TestNet, manual_config, start};
 
 /// A tracker running over `urls`, with its own metrics registry.
-struct Running {
-    tracker: Tracker,
+pub(crate) struct Running {
+    pub(crate) tracker: Tracker,
     registry: Registry,
     shutdown: CancellationToken,
-    task: JoinHandle<()>,
+    pub(crate) task: JoinHandle<()>,
 }
 
 impl Running {
-    fn start(urls: Vec<Url>, config: TrackerConfig, store: &Path) -> Self {
+    pub(crate) fn start(urls: Vec<Url>, config: TrackerConfig, store: &Path) -> Self {
         let registry = Registry::new();
         let mut client_config = BeaconClientConfig::new(urls);
         client_config.retry.max_attempts = 2;
@@ -46,7 +46,7 @@ impl Running {
     }
 
     /// Waits until the tracker has read the tracked set at `slot`.
-    async fn updated_to(&self, slot: Slot) {
+    pub(crate) async fn updated_to(&self, slot: Slot) {
         for _ in 0..600 {
             let status = self.tracker.status();
             if status.updated_slot.is_some_and(|s| s >= slot) {
@@ -60,7 +60,7 @@ impl Running {
         );
     }
 
-    fn metric(&self, name: &str, label: Option<(&str, &str)>) -> f64 {
+    pub(crate) fn metric(&self, name: &str, label: Option<(&str, &str)>) -> f64 {
         self.registry
             .gather()
             .iter()
@@ -77,7 +77,7 @@ impl Running {
             .sum()
     }
 
-    async fn stop(self) {
+    pub(crate) async fn stop(self) {
         self.shutdown.cancel();
         self.task.await.unwrap();
     }
