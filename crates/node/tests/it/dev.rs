@@ -14,6 +14,8 @@ use std::{
 
 use serde_json::Value;
 
+use restaked::probe;
+
 use crate::process::{NodeDir, restakectl, restakectl_bin};
 
 /// The devnet's fixed layout (restake-devnet's `Scenario` with its default config): 0 keeps BLS
@@ -164,4 +166,56 @@ fn dev_mode_tracks_every_case_and_reports_every_pod_finding() {
     let table = restakectl(endpoints.grpc, &["pods", "report"]);
     let table = String::from_utf8_lossy(&table.stdout);
     assert!(table.contains("CRITICAL  stale_after_slashing"), "{table}");
+
+    // Every metric the alert rules use is one this node exports.
+    let metrics = probe::http_get(endpoints.http, "/metrics", Duration::from_secs(2))
+        .unwrap()
+        .body;
+    for name in rule_metrics() {
+        assert!(
+            metrics.contains(&format!("\n{name}{{")) || metrics.contains(&format!("\n{name} ")),
+            "the alert rules use {name}, which /metrics does not have"
+        );
+    }
+}
+
+fn rules_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/prometheus")
+}
+
+/// The `restaked_*` metric names the alert rules use.
+fn rule_metrics() -> BTreeSet<String> {
+    let rules = std::fs::read_to_string(rules_dir().join("restaked-alerts.yml")).unwrap();
+    let mut names = BTreeSet::new();
+    for (at, _) in rules.match_indices("restaked_") {
+        if rules[..at].ends_with(|c: char| c.is_ascii_alphanumeric() || c == '_') {
+            continue;
+        }
+        let name: String = rules[at..]
+            .chars()
+            .take_while(|c| c.is_ascii_lowercase() || *c == '_')
+            .collect();
+        if rules[at + name.len()..].starts_with(['{', '[', ')', ' ']) {
+            names.insert(name);
+        }
+    }
+    assert!(names.len() >= 5, "{names:?}");
+    names
+}
+
+/// The alert rules are valid and behave as their promtool unit tests say (Debian's
+/// `prometheus` package, which scripts/test.sh installs).
+#[test]
+fn alert_rules_pass_promtool() {
+    for args in [
+        ["check", "rules", "restaked-alerts.yml"],
+        ["test", "rules", "restaked-alerts.test.yml"],
+    ] {
+        let output = Command::new("promtool")
+            .args(args)
+            .current_dir(rules_dir())
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run promtool ({e}); scripts/test.sh installs it"));
+        assert!(output.status.success(), "promtool {args:?}: {output:?}");
+    }
 }
