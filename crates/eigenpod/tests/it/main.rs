@@ -5,7 +5,9 @@
 
 mod anvil;
 mod errors;
+mod proofs;
 mod reconcile;
+mod tree;
 
 use restake_eigenpod::anvil::Anvil;
 
