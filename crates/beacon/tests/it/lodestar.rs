@@ -121,20 +121,55 @@ fn lodestar_state_and_block_hash_to_its_header_roots() {
         let url = Url::parse(&format!("http://127.0.0.1:{rest_port}/")).unwrap();
         let (client, _registry) = client(fast_config(&[&url]));
 
-        // Wait for a dozen blocks: Lodestar packs its first attestations around slot 9.
+        // Read blocks as they come until blobs and attestations have both been seen: Lodestar
+        // packs its first attestations around slot 9, later (or after skipped slots) when the
+        // machine is busy.
         let started = Instant::now();
+        let (mut blobs, mut attestations, mut checked) = (0, 0, 0u64);
         let head = loop {
             if let Some(status) = devnet.child.try_wait().unwrap() {
                 panic!("the lodestar devnet exited early ({status}); see scripts/test.sh");
             }
             assert!(
-                started.elapsed() < Duration::from_secs(120),
-                "the lodestar devnet on port {rest_port} produced no block 12 within 120 s; \
-                 see scripts/test.sh"
+                started.elapsed() < Duration::from_secs(180),
+                "the lodestar devnet on port {rest_port} showed {blobs} blobs and {attestations} \
+                 attestations in slots 1..={checked} within 180 s; see scripts/test.sh"
             );
-            if let Ok(Some(head)) = client.header(BlockId::Head).await
-                && head.data.header.message.slot.get() >= 12
-            {
+            let Ok(Some(head)) = client.header(BlockId::Head).await else {
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                continue;
+            };
+            // Every block up to the head decodes and hashes to the root Lodestar names for it.
+            for slot in checked + 1..=head.data.header.message.slot.get() {
+                let Some(block) = client.block_ssz(BlockId::Slot(Slot(slot))).await.unwrap() else {
+                    continue;
+                };
+                assert_eq!(block.fork, ForkName::Electra);
+                let block = SignedBeaconBlock::from_ssz_bytes(block.fork, &block.bytes).unwrap();
+                let expected = client
+                    .header(BlockId::Slot(Slot(slot)))
+                    .await
+                    .unwrap()
+                    .expect("a block has a header");
+                eprintln!(
+                    "lodestar slot {slot}: hash_tree_root(block) = {:?}, header root = {:?}",
+                    block.block_root(),
+                    expected.data.root
+                );
+                assert_eq!(
+                    block.block_root(),
+                    expected.data.root,
+                    "block root at slot {slot}"
+                );
+                assert_eq!(block.header(), (&expected.data.header.message).into());
+                assert_eq!(block.slot(), Slot(slot));
+                blobs += block.blob_kzg_commitments().len();
+                if let SignedBeaconBlock::Electra(block) = &block {
+                    attestations += block.message.body.attestations.len();
+                }
+                checked = slot;
+            }
+            if checked >= 12 && blobs > 0 && attestations > 0 {
                 break head.data;
             }
             tokio::time::sleep(Duration::from_millis(500)).await;
@@ -144,44 +179,6 @@ fn lodestar_state_and_block_hash_to_its_header_roots() {
             header.hash_tree_root(),
             head.root,
             "block root of the head header"
-        );
-
-        // Every block up to the head decodes and hashes to the root Lodestar names for it;
-        // between them they must carry blobs and attestations, so those containers are checked.
-        let (mut blobs, mut attestations) = (0, 0);
-        for slot in 1..=header.slot.get() {
-            let Some(block) = client.block_ssz(BlockId::Slot(Slot(slot))).await.unwrap() else {
-                continue;
-            };
-            assert_eq!(block.fork, ForkName::Electra);
-            let block = SignedBeaconBlock::from_ssz_bytes(block.fork, &block.bytes).unwrap();
-            let expected = client
-                .header(BlockId::Slot(Slot(slot)))
-                .await
-                .unwrap()
-                .expect("a block has a header");
-            eprintln!(
-                "lodestar slot {slot}: hash_tree_root(block) = {:?}, header root = {:?}",
-                block.block_root(),
-                expected.data.root
-            );
-            assert_eq!(
-                block.block_root(),
-                expected.data.root,
-                "block root at slot {slot}"
-            );
-            assert_eq!(block.header(), (&expected.data.header.message).into());
-            assert_eq!(block.slot(), Slot(slot));
-            blobs += block.blob_kzg_commitments().len();
-            if let SignedBeaconBlock::Electra(block) = &block {
-                attestations += block.message.body.attestations.len();
-            }
-        }
-        assert!(blobs > 0, "no blobs in slots 1..={}", header.slot.get());
-        assert!(
-            attestations > 0,
-            "no attestations in slots 1..={}",
-            header.slot.get()
         );
 
         let response = client.state_ssz(StateId::Slot(header.slot)).await.unwrap();
