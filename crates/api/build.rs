@@ -12,6 +12,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "restaked/v1/protection.proto",
         "restaked/v1/validators.proto",
         "restaked/v1/pods.proto",
+        "restaked/v1/proofs.proto",
     ];
     for file in files {
         println!("cargo:rerun-if-changed={}", proto_root.join(file).display());

@@ -12,6 +12,7 @@ pub mod metrics;
 pub mod node;
 pub mod pods;
 pub mod probe;
+pub mod proofs;
 pub mod readiness;
 pub mod store;
 pub mod telemetry;

@@ -25,13 +25,15 @@ use crate::{
     config::{Config, ConfigErrors},
     dev,
     grpc::{
-        self, AdminServices, BearerAuth, KeysApi, NodeApi, PodsApi, ProtectionApi, ValidatorsApi,
+        self, AdminServices, BearerAuth, KeysApi, NodeApi, PodsApi, ProofsApi, ProtectionApi,
+        ValidatorsApi,
     },
     http::{self, HttpState},
     keys::{self, KeyLoadError, KeyMetrics},
     lock::{DataDirLock, LockError},
     metrics,
     pods::{self, PodMetrics, PodReports, PodSettings},
+    proofs::Prover,
     readiness::{ComponentState, Readiness},
     store::{STORE_FILE, Store, StoreError},
     tracking,
@@ -336,6 +338,10 @@ pub async fn run(mut config: Config, options: RunOptions) -> Result<(), NodeErro
         },
         pods: PodsApi {
             reports: reconciler.is_some().then(|| pod_reports.clone()),
+        },
+        proofs: ProofsApi {
+            prover: beacon.clone().map(Prover::new),
+            tracker: validator_tracker.clone(),
         },
     };
     let (health, health_service) = tonic_health::server::health_reporter();

@@ -63,21 +63,31 @@ pub enum OperatorAction {
 }
 
 impl OperatorAction {
-    /// A one-line instruction for people.
+    /// A one-line instruction for people, naming the `restakectl` command that produces the
+    /// proof to submit (`<pod>` and `<index>` stand for the finding's pod and validator).
     pub const fn instruction(self) -> &'static str {
         match self {
             Self::VerifyWithdrawalCredentials => {
-                "verify the withdrawal credentials (verifyWithdrawalCredentials) so the stake counts"
+                "verify the withdrawal credentials (verifyWithdrawalCredentials) so the stake \
+                 counts (`restakectl proofs credentials --pod <pod> --calldata`)"
             }
             Self::VerifyWithdrawalCredentialsOnceActive => {
-                "verify the withdrawal credentials once the validator is active on the beacon chain"
+                "verify the withdrawal credentials once the validator is active on the beacon \
+                 chain (then `restakectl proofs credentials --pod <pod> --calldata`)"
             }
-            Self::StartCheckpoint => "start a checkpoint (startCheckpoint) and submit its proofs",
+            Self::StartCheckpoint => {
+                "start a checkpoint (startCheckpoint) and submit its proofs (`restakectl proofs \
+                 checkpoint --pod <pod> --block-root <checkpoint block root> --calldata`)"
+            }
             Self::ProveStaleBalance => {
-                "start a checkpoint by proving the stale balance (verifyStaleBalance; anyone can)"
+                "start a checkpoint by proving the stale balance (verifyStaleBalance; anyone \
+                 can) (`restakectl proofs stale-balance --pod <pod> --validators <index> \
+                 --calldata`)"
             }
             Self::CompleteCheckpoint => {
-                "complete the checkpoint in progress (verifyCheckpointProofs; anyone can)"
+                "complete the checkpoint in progress (verifyCheckpointProofs; anyone can) \
+                 (`restakectl proofs checkpoint --pod <pod> --block-root <checkpoint block \
+                 root> --calldata`)"
             }
             Self::Investigate => "investigate: the pod and the beacon chain disagree",
         }

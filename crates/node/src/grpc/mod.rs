@@ -1,5 +1,6 @@
 //! The gRPC admin API: `restaked.v1.NodeService`, `KeyService`, `ProtectionService`,
-//! `ValidatorService` and `PodService`, `grpc.health.v1.Health` and server reflection.
+//! `ValidatorService`, `PodService` and `ProofService`, `grpc.health.v1.Health` and server
+//! reflection.
 
 use std::{
     path::PathBuf,
@@ -12,6 +13,7 @@ use restake_api::v1::{
     key_service_server::KeyServiceServer,
     node_service_server::{NodeService, NodeServiceServer},
     pod_service_server::PodServiceServer,
+    proof_service_server::ProofServiceServer,
     protection_service_server::ProtectionServiceServer,
     validator_service_server::ValidatorServiceServer,
 };
@@ -30,11 +32,13 @@ use crate::{
 
 mod keys;
 mod pods;
+mod proofs;
 mod protection;
 mod validators;
 
 pub use keys::KeysApi;
 pub use pods::PodsApi;
+pub use proofs::ProofsApi;
 pub use protection::ProtectionApi;
 pub use validators::ValidatorsApi;
 
@@ -50,6 +54,8 @@ pub struct AdminServices {
     pub validators: ValidatorsApi,
     /// `restaked.v1.PodService`.
     pub pods: PodsApi,
+    /// `restaked.v1.ProofService`.
+    pub proofs: ProofsApi,
 }
 
 /// The node's answers to `NodeService`.
@@ -213,7 +219,11 @@ pub async fn serve(
             services.validators,
             auth.clone(),
         ))
-        .add_service(PodServiceServer::with_interceptor(services.pods, auth))
+        .add_service(PodServiceServer::with_interceptor(
+            services.pods,
+            auth.clone(),
+        ))
+        .add_service(ProofServiceServer::with_interceptor(services.proofs, auth))
         .serve_with_incoming_shutdown(TcpIncoming::from(listener), async move {
             stopping.cancelled().await;
             health_on_stop

@@ -4,6 +4,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use restake_api::v1::{self, PodReportRequest, PodReportResponse, pod_service_server::PodService};
 use restake_eigenpod::reconcile::{Finding, FindingValidator, OperatorAction, PodSummary};
+use restake_types::ExecutionAddress;
 use tonic::{Request, Response, Status};
 
 use super::validators::severity;
@@ -77,13 +78,26 @@ fn finding_validator(validator: &FindingValidator) -> v1::FindingValidator {
     }
 }
 
-fn finding_message(finding: &Finding) -> v1::PodFinding {
+/// The action's instruction for this pod: `<pod>` replaced by its address and `<index>` by the
+/// finding's first known validator (one stale-balance proof is enough to start a checkpoint).
+fn instruction(finding: &Finding, pod: ExecutionAddress) -> String {
+    let text = finding
+        .action
+        .instruction()
+        .replace("<pod>", &pod.to_string());
+    match finding.validators.iter().find_map(|v| v.index) {
+        Some(index) => text.replace("<index>", &index.to_string()),
+        None => text,
+    }
+}
+
+fn finding_message(finding: &Finding, pod: ExecutionAddress) -> v1::PodFinding {
     v1::PodFinding {
         kind: finding.kind.name().to_owned(),
         severity: severity(finding.severity).into(),
         validators: finding.validators.iter().map(finding_validator).collect(),
         action: action_name(finding.action).to_owned(),
-        instruction: finding.action.instruction().to_owned(),
+        instruction: instruction(finding, pod),
         detail: finding.detail.clone(),
     }
 }
@@ -96,7 +110,12 @@ fn pod_message(outcome: &PodOutcome) -> v1::PodReport {
         error: outcome.error.clone().unwrap_or_default(),
         summary: report.map(|r| summary_message(&r.summary)),
         findings: report
-            .map(|r| r.findings.iter().map(finding_message).collect())
+            .map(|r| {
+                r.findings
+                    .iter()
+                    .map(|f| finding_message(f, outcome.pod))
+                    .collect()
+            })
             .unwrap_or_default(),
     }
 }
@@ -107,7 +126,7 @@ mod tests {
 
     use restake_beacon::tracker::Severity;
     use restake_eigenpod::reconcile::{FindingKind, PodReport};
-    use restake_types::{BlsPublicKey, ExecutionAddress, Gwei, ValidatorIndex};
+    use restake_types::{BlsPublicKey, Gwei, ValidatorIndex};
 
     use super::*;
 
@@ -192,7 +211,11 @@ mod tests {
         assert_eq!(f.action, "prove_stale_balance");
         assert_eq!(
             f.instruction,
-            OperatorAction::ProveStaleBalance.instruction()
+            format!(
+                "start a checkpoint by proving the stale balance (verifyStaleBalance; anyone can) \
+                 (`restakectl proofs stale-balance --pod 0x{} --validators 12 --calldata`)",
+                "ee".repeat(20)
+            )
         );
         assert_eq!(f.detail, "validator 12 was slashed at slot 640");
         assert_eq!(f.validators[0].index, Some(12));

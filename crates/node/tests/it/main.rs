@@ -13,6 +13,7 @@ mod keys;
 mod lifecycle;
 mod pods;
 mod process;
+mod proofs;
 mod protection;
 mod restakectl;
 mod validators;
