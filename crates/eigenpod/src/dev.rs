@@ -55,7 +55,7 @@ pub const DEV_POD_MANAGER: ExecutionAddress =
 
 /// The owner's pod: CREATE2 from the manager, salted by the owner (depends on the pod's bytecode).
 pub const DEV_POD: ExecutionAddress =
-    ExecutionAddress::new(address!("0xEB6caB012f78Ad7dd9E8a6CCBfdD31f4Efe79852").0.0);
+    ExecutionAddress::new(address!("0x076A4424f54146187f3e580825118DBB62D54813").0.0);
 
 /// The well-known private key of anvil's account 0; worthless anywhere but a local chain.
 const DEV_OWNER_KEY: &str = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";

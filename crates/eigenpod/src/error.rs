@@ -2,7 +2,9 @@
 
 use std::{path::PathBuf, time::Duration};
 
-use restake_types::ExecutionAddress;
+use restake_types::{ExecutionAddress, ValidatorIndex};
+
+use crate::proofs::ProofError;
 
 /// What went wrong talking to the execution chain, running anvil, or deploying the dev pods.
 ///
@@ -73,6 +75,61 @@ pub enum Error {
         /// What failed.
         what: String,
     },
+    /// A proof bundle has no calldata (a validator index past the pod's `uint40`).
+    #[error(transparent)]
+    Proof(ProofError),
+    /// One proof alone is estimated over the batch gas limit: it cannot be split further.
+    #[error(
+        "{function} for validator(s) {validators:?} is estimated at {estimate} gas, over the \
+         batch limit of {limit}"
+    )]
+    GasOverLimit {
+        /// The pod function.
+        function: &'static str,
+        /// The validators of the smallest batch.
+        validators: Vec<ValidatorIndex>,
+        /// Its gas estimate.
+        estimate: u64,
+        /// The configured limit.
+        limit: u64,
+    },
+    /// The signer refused the transaction, or its signature is not by the sender.
+    #[error("signing the transaction of {from} with nonce {nonce}: {reason}")]
+    Signing {
+        /// The sender.
+        from: ExecutionAddress,
+        /// The transaction's nonce.
+        nonce: u64,
+        /// Why.
+        reason: String,
+    },
+    /// The pod reverted the call: when estimated (no hash) or on chain.
+    #[error("{what} reverted{}: {reason}", tx_hash.map(|h| format!(" in transaction 0x{}", hex_of(&h))).unwrap_or_default())]
+    Reverted {
+        /// The call.
+        what: String,
+        /// The transaction, if it was mined.
+        tx_hash: Option<[u8; 32]>,
+        /// The revert reason.
+        reason: String,
+    },
+    /// A sent transaction did not reach its confirmations in time.
+    #[error(
+        "transaction 0x{} did not reach {confirmations} confirmation(s) within {after:?}",
+        hex_of(tx_hash)
+    )]
+    ReceiptTimeout {
+        /// The transaction.
+        tx_hash: [u8; 32],
+        /// The confirmations waited for.
+        confirmations: u64,
+        /// The timeout.
+        after: Duration,
+    },
+}
+
+fn hex_of(bytes: &[u8]) -> String {
+    alloy_primitives::hex::encode(bytes)
 }
 
 /// The crate's result type.

@@ -10,6 +10,8 @@
 //! - [`proofs`]: EigenPod proofs (credentials, checkpoints, stale balances) generated from a
 //!   [`tree::StateTree`], verified offline as the pod does, read from Layr-Labs' Go CLI JSON and
 //!   encoded as calldata;
+//! - [`submit`]: proofs sent to the pod in EIP-1559 transactions signed through a
+//!   [`submit::DigestSigner`], batched under a gas limit, followed to their receipts;
 //! - [`tree`]: the Merkle tree cache of a `BeaconState` ([`tree::StateTree`]): its root and the
 //!   branches of its fields, validators and balances, moved cheaply to later states.
 
@@ -20,6 +22,7 @@ mod error;
 pub mod proofs;
 pub mod reconcile;
 mod rpc;
+pub mod submit;
 pub mod tree;
 
 pub use error::{Error, Result};

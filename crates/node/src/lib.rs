@@ -10,6 +10,7 @@ pub mod keys;
 pub mod lock;
 pub mod metrics;
 pub mod node;
+pub mod pod_tx;
 pub mod pods;
 pub mod probe;
 pub mod proofs;

@@ -26,7 +26,7 @@ use crate::{
     dev,
     grpc::{
         self, AdminServices, BearerAuth, KeysApi, NodeApi, PodsApi, ProofsApi, ProtectionApi,
-        ValidatorsApi,
+        SubmitSettings, ValidatorsApi,
     },
     http::{self, HttpState},
     keys::{self, KeyLoadError, KeyMetrics},
@@ -342,6 +342,14 @@ pub async fn run(mut config: Config, options: RunOptions) -> Result<(), NodeErro
         proofs: ProofsApi {
             prover: beacon.clone().map(Prover::new),
             tracker: validator_tracker.clone(),
+            submit: config
+                .execution
+                .rpc_url
+                .clone()
+                .map(|rpc_url| SubmitSettings {
+                    rpc_url,
+                    signer: signer.clone(),
+                }),
         },
     };
     let (health, health_service) = tonic_health::server::health_reporter();

@@ -7,6 +7,7 @@ mod anvil;
 mod errors;
 mod proofs;
 mod reconcile;
+mod submit;
 mod tree;
 
 use restake_eigenpod::anvil::Anvil;

@@ -38,7 +38,7 @@ mod validators;
 
 pub use keys::KeysApi;
 pub use pods::PodsApi;
-pub use proofs::ProofsApi;
+pub use proofs::{ProofsApi, SubmitSettings};
 pub use protection::ProtectionApi;
 pub use validators::ValidatorsApi;
 

@@ -3,20 +3,28 @@
 
 use restake_api::v1::{
     self, GenerateCheckpointProofsRequest, GenerateCredentialProofsRequest,
-    GenerateStaleBalanceProofRequest, ProofBundle, VerifyProofsRequest, VerifyProofsResponse,
+    GenerateStaleBalanceProofRequest, ProofBundle, ProofTransaction, SubmitProofsRequest,
+    SubmitProofsResponse, VerifyProofsRequest, VerifyProofsResponse,
     proof_service_server::ProofService, verify_proofs_request::Against,
 };
 use restake_beacon::{Root, tracker::Tracker};
-use restake_eigenpod::proofs::{
-    self, CheckpointProofs, CredentialProofs, ProofError, ProofVersion, StaleBalanceProof,
+use restake_eigenpod::{
+    proofs::{
+        self, CheckpointProofs, CredentialProofs, ProofError, ProofVersion, StaleBalanceProof,
+    },
+    submit::{self, PlannedTransaction, ProofSubmitter, SubmitConfig},
 };
+use restake_signer::ProtectedSigner;
 use restake_types::{ExecutionAddress, Slot, ValidatorIndex};
 use serde::Serialize;
 use tonic::{Request, Response, Status};
 
-use crate::proofs::{
-    BlockSelector, ProvenBlock, Prover, ProverError, check_points_at, checkpoint_candidates,
-    credential_candidates,
+use crate::{
+    pod_tx::ProtectedTxSigner,
+    proofs::{
+        BlockSelector, ProvenBlock, Prover, ProverError, check_points_at, checkpoint_candidates,
+        credential_candidates,
+    },
 };
 
 /// The node's answers to `ProofService`.
@@ -26,6 +34,17 @@ pub struct ProofsApi {
     pub prover: Option<Prover>,
     /// The validator tracker, for the default validators of a pod.
     pub tracker: Option<Tracker>,
+    /// Where and with what proofs are submitted; `None` when no execution RPC is configured.
+    pub submit: Option<SubmitSettings>,
+}
+
+/// What `SubmitProofs` needs: the execution chain and the signer holding the ECDSA key.
+#[derive(Clone)]
+pub struct SubmitSettings {
+    /// The execution JSON-RPC endpoint (`execution.rpc_url`).
+    pub rpc_url: url::Url,
+    /// The node's signer; its one secp256k1 key sends the transactions.
+    pub signer: ProtectedSigner,
 }
 
 impl ProofsApi {
@@ -70,6 +89,14 @@ impl ProofsApi {
             )));
         }
         Ok(chosen)
+    }
+
+    /// The pod given, else the node's only tracked pod.
+    fn pod(&self, given: Option<ExecutionAddress>) -> Result<ExecutionAddress, Status> {
+        match given {
+            Some(pod) => Ok(pod),
+            None => only_pod(&self.tracker.as_ref().map(Tracker::pods).unwrap_or_default()),
+        }
     }
 }
 
@@ -215,6 +242,104 @@ impl ProofService for ProofsApi {
             bundle_json: bundle.to_json()?,
         }))
     }
+
+    async fn submit_proofs(
+        &self,
+        request: Request<SubmitProofsRequest>,
+    ) -> Result<Response<SubmitProofsResponse>, Status> {
+        let request = request.into_inner();
+        let settings = self.submit.as_ref().ok_or_else(|| {
+            Status::failed_precondition(
+                "this node submits no proofs because it has no execution chain: set \
+                 execution.rpc_url in its config",
+            )
+        })?;
+        let signer = ProtectedTxSigner::for_ecdsa_key(&settings.signer)
+            .map_err(Status::failed_precondition)?;
+        let bundle =
+            Bundle::read(&request.bundle_json, v1::ProofFormat::Restaked, &[])?.into_submittable();
+        let pod = self.pod(parse_pod(&request.pod)?)?;
+        let defaults = SubmitConfig::default();
+        let config = SubmitConfig {
+            batch_gas_limit: match request.batch_gas_limit {
+                0 => defaults.batch_gas_limit,
+                limit => limit,
+            },
+            ..defaults
+        };
+        let submitter = ProofSubmitter::new(settings.rpc_url.as_str(), config)
+            .map_err(|e| Status::failed_precondition(format!("execution.rpc_url: {e}")))?;
+        let from = signer.address();
+        let transactions = if request.dry_run {
+            submitter
+                .plan(from, pod, &bundle)
+                .await
+                .map_err(submit_status)?
+                .iter()
+                .map(|planned| proof_transaction(planned, None))
+                .collect()
+        } else {
+            let sent = submitter
+                .submit(from, pod, &bundle, &signer)
+                .await
+                .map_err(submit_status)?;
+            tracing::info!(%pod, %from, transactions = sent.len(), function = bundle.function(), "proofs submitted");
+            sent.iter()
+                .map(|s| proof_transaction(&s.planned, Some(s)))
+                .collect()
+        };
+        Ok(Response::new(SubmitProofsResponse {
+            dry_run: request.dry_run,
+            transactions,
+        }))
+    }
+}
+
+/// A transaction as the API shows it; `sent` once included.
+fn proof_transaction(
+    planned: &PlannedTransaction,
+    sent: Option<&submit::SubmittedTransaction>,
+) -> ProofTransaction {
+    ProofTransaction {
+        to: planned.to.to_string(),
+        from: planned.from.to_string(),
+        chain_id: planned.chain_id,
+        nonce: planned.nonce,
+        function: planned.function.to_owned(),
+        validator_indices: planned.validators.iter().map(|v| v.get()).collect(),
+        calldata: hex_string(&planned.calldata),
+        gas_estimate: planned.gas_estimate,
+        gas_limit: planned.gas_limit,
+        max_fee_per_gas: planned.max_fee_per_gas.to_string(),
+        max_priority_fee_per_gas: planned.max_priority_fee_per_gas.to_string(),
+        tx_hash: sent.map(|s| hex_string(&s.tx_hash)),
+        block_number: sent.map(|s| s.block_number),
+        gas_used: sent.map(|s| s.gas_used),
+    }
+}
+
+/// The status of a failed submission.
+fn submit_status(error: restake_eigenpod::Error) -> Status {
+    use restake_eigenpod::Error;
+    let message = error.to_string();
+    match error {
+        Error::Reverted { tx_hash: None, .. } | Error::Signing { .. } => {
+            Status::failed_precondition(message)
+        }
+        Error::Reverted {
+            tx_hash: Some(_), ..
+        } => Status::aborted(message),
+        Error::GasOverLimit { .. } => {
+            Status::invalid_argument(format!("batch_gas_limit: {message}"))
+        }
+        Error::Proof(_) => Status::invalid_argument(format!("bundle_json: {message}")),
+        Error::ReceiptTimeout { .. } | Error::Timeout { .. } => Status::deadline_exceeded(message),
+        Error::InvalidEndpoint { .. } => Status::failed_precondition(message),
+        Error::Rpc { .. } | Error::NoContract { .. } => Status::unavailable(message),
+        Error::AnvilNotFound { .. } | Error::Anvil { .. } | Error::DevDeployment { .. } => {
+            Status::internal(message)
+        }
+    }
 }
 
 /// A bundle of any kind.
@@ -320,6 +445,15 @@ impl Bundle {
             Self::Credentials(p) => p.validators.iter().map(|v| v.index.get()).collect(),
             Self::Checkpoint(p) => p.balances.iter().map(|b| b.index.get()).collect(),
             Self::StaleBalance(p) => vec![p.validator.index.get()],
+        }
+    }
+
+    /// The bundle to send to the pod.
+    fn into_submittable(self) -> submit::ProofBundle {
+        match self {
+            Self::Credentials(p) => submit::ProofBundle::Credentials(p),
+            Self::Checkpoint(p) => submit::ProofBundle::Checkpoint(p),
+            Self::StaleBalance(p) => submit::ProofBundle::StaleBalance(p),
         }
     }
 
@@ -482,11 +616,53 @@ mod tests {
         ProofsApi {
             prover: None,
             tracker: None,
+            submit: None,
         }
     }
 
     fn root_hex(byte: u8) -> String {
         format!("0x{}", hex::encode([byte; 32]))
+    }
+
+    #[tokio::test]
+    async fn submitting_needs_an_execution_rpc_and_an_ecdsa_key() {
+        let request = || {
+            Request::new(SubmitProofsRequest {
+                bundle_json: stale_json(&root_hex(1)),
+                pod: format!("0x{}", "ab".repeat(20)),
+                dry_run: true,
+                ..Default::default()
+            })
+        };
+        let status = offline().submit_proofs(request()).await.unwrap_err();
+        assert_eq!(status.code(), tonic::Code::FailedPrecondition);
+        assert!(status.message().contains("execution.rpc_url"), "{status:?}");
+
+        let dir = tempfile::tempdir().unwrap();
+        let db = restake_signer::protection::ProtectionDb::open(
+            &dir.path().join("restaked.db"),
+            std::time::Duration::from_millis(200),
+        )
+        .unwrap();
+        let signer = ProtectedSigner::start(
+            db,
+            restake_signer::Keyring::default(),
+            &prometheus::Registry::new(),
+        )
+        .unwrap();
+        let api = ProofsApi {
+            submit: Some(SubmitSettings {
+                rpc_url: "http://127.0.0.1:1".parse().unwrap(),
+                signer,
+            }),
+            ..offline()
+        };
+        let status = api.submit_proofs(request()).await.unwrap_err();
+        assert_eq!(status.code(), tonic::Code::FailedPrecondition);
+        assert!(
+            status.message().contains("signer.ecdsa.keystore"),
+            "{status:?}"
+        );
     }
 
     #[tokio::test]
