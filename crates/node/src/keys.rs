@@ -12,7 +12,7 @@ use std::{
 
 use prometheus::{IntCounter, IntGauge, Registry};
 use restake_signer::{
-    KeyId, Keyring, ProtectedSigner,
+    KeyId, Keyring, ProtectedSigner, SecretBytes,
     derive::{self, KeyPath},
     keystore::{self, Keystore, KeystoreError, PasswordSource},
 };
@@ -20,6 +20,13 @@ use restake_signer::{
 use zeroize::Zeroizing;
 
 use crate::config::{KeyFile, OnBadKeystore, PasswordSettings, SignerSettings};
+
+/// The secret of anvil's account 0 (well known, worthless off a local chain): `--dev`'s
+/// execution key, owner of the dev pod.
+const DEV_ECDSA_SECRET: [u8; 32] = [
+    0xac, 0x09, 0x74, 0xbe, 0xc3, 0x9a, 0x17, 0xe3, 0x6b, 0xa4, 0xa6, 0xb4, 0xd2, 0x38, 0xff, 0x94,
+    0x4b, 0xac, 0xb4, 0x78, 0xcb, 0xed, 0x5e, 0xfc, 0xae, 0x78, 0x4d, 0x7b, 0xf4, 0xf2, 0xff, 0x80,
+];
 
 /// Number of deterministic keys `--dev` loads.
 pub const DEV_KEY_COUNT: u32 = 4;
@@ -106,6 +113,20 @@ pub fn load(
             keys = DEV_KEY_COUNT,
             "dev mode: loaded deterministic keys derived from a PUBLIC mnemonic; never use them for real stake"
         );
+        if settings.ecdsa.is_none() {
+            // The dev pod's owner on the dev anvil chain, so `restakectl proofs ... --submit`
+            // works in --dev; its secret is public (anvil's account 0).
+            keyring
+                .add_ecdsa(
+                    &SecretBytes::new(DEV_ECDSA_SECRET),
+                    "anvil's account 0 (a PUBLIC dev key, the dev pod's owner)",
+                )
+                .map_err(|e| KeyLoadError::BadKeystores {
+                    failed: 1,
+                    total: 1,
+                    details: format!("  the dev ECDSA key: {e}"),
+                })?;
+        }
     }
     if let (Some(dir), Some(passwords)) = (&settings.keystores_dir, &settings.passwords) {
         load_keystores(&mut keyring, dir.clone(), passwords, settings, metrics)?;

@@ -243,7 +243,22 @@ fn dev_keys_are_refused_outside_dev_mode_and_added_in_it() {
     let before: serde_json::Value =
         serde_json::from_slice(&restakectl(endpoints.grpc, &["keys", "list", "--json"]).stdout)
             .unwrap();
-    assert_eq!(before.as_array().unwrap().len(), 4, "--dev loads four keys");
+    let before = before.as_array().unwrap();
+    let bls = before.iter().filter(|k| k["scheme"] == "bls12-381").count();
+    let ecdsa: Vec<_> = before
+        .iter()
+        .filter(|k| k["scheme"] == "secp256k1")
+        .collect();
+    assert_eq!(
+        (before.len(), bls),
+        (5, 4),
+        "--dev loads four BLS keys and one ECDSA key"
+    );
+    assert_eq!(
+        ecdsa[0]["public_key"].as_str().unwrap().to_lowercase(),
+        "0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266",
+        "the ECDSA dev key is anvil's account 0, the dev pod's owner"
+    );
     let output = restakectl(
         endpoints.grpc,
         &[
@@ -268,7 +283,7 @@ fn dev_keys_are_refused_outside_dev_mode_and_added_in_it() {
     let after: serde_json::Value =
         serde_json::from_slice(&restakectl(endpoints.grpc, &["keys", "list", "--json"]).stdout)
             .unwrap();
-    assert_eq!(after.as_array().unwrap().len(), 6);
+    assert_eq!(after.as_array().unwrap().len(), 7);
 }
 
 #[test]

@@ -101,6 +101,52 @@ fn dev_credential_and_checkpoint_proofs_verify_against_the_beacon_nodes_roots() 
         );
     }
 
+    // Submitted to the dev pod on anvil with the dev ECDSA key (the pod's owner): a dry run
+    // plans without sending, then the real one is mined.
+    let planned = json(
+        endpoints.grpc,
+        &[
+            "proofs",
+            "credentials",
+            "--pod",
+            &pod,
+            "--submit",
+            "--dry-run",
+            "--json",
+            "--timeout",
+            "2m",
+        ],
+    );
+    assert_eq!(planned["dry_run"], true, "{planned:#}");
+    let first = &planned["transactions"][0];
+    assert_eq!(
+        first["function"], "verifyWithdrawalCredentials",
+        "{planned:#}"
+    );
+    assert_eq!(first["tx_hash"], Value::Null, "{planned:#}");
+    let sent = json(
+        endpoints.grpc,
+        &[
+            "proofs",
+            "credentials",
+            "--pod",
+            &pod,
+            "--submit",
+            "--json",
+            "--timeout",
+            "2m",
+        ],
+    );
+    let transactions = sent["transactions"].as_array().unwrap();
+    assert!(!transactions.is_empty(), "{sent:#}");
+    for tx in transactions {
+        assert!(
+            tx["tx_hash"].as_str().is_some_and(|h| h.starts_with("0x")),
+            "{sent:#}"
+        );
+        assert!(tx["block_number"].as_u64().is_some(), "{sent:#}");
+    }
+
     // A validator that does not point at the pod is refused, naming the field.
     let output = restakectl(
         endpoints.grpc,
