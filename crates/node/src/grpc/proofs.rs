@@ -12,6 +12,7 @@ use restake_eigenpod::{
     proofs::{
         self, CheckpointProofs, CredentialProofs, ProofError, ProofVersion, StaleBalanceProof,
     },
+    reconcile::{CheckpointInProgress, PodReader},
     submit::{self, PlannedTransaction, ProofSubmitter, SubmitConfig},
 };
 use restake_signer::ProtectedSigner;
@@ -92,6 +93,26 @@ impl ProofsApi {
     }
 
     /// The pod given, else the node's only tracked pod.
+    /// The block a checkpoint proof is for when the request names none: the block of the pod's
+    /// checkpoint in progress (the root `startCheckpoint` recorded), read from the execution
+    /// chain; the head when the pod has none or no execution endpoint is configured.
+    async fn checkpoint_block(&self, pod: ExecutionAddress) -> Result<BlockSelector, Status> {
+        let Some(submit) = &self.submit else {
+            return Ok(BlockSelector::Head);
+        };
+        let reader = PodReader::new(submit.rpc_url.as_str(), None, POD_READ_TIMEOUT)
+            .map_err(|e| Status::failed_precondition(format!("execution.rpc_url: {e}")))?;
+        let snapshot = reader
+            .read(pod, &[])
+            .await
+            .map_err(|e| Status::unavailable(format!("reading pod {pod}'s checkpoint: {e}")))?;
+        let block = checkpoint_block_of(snapshot.current_checkpoint.as_ref());
+        if block == BlockSelector::Head {
+            tracing::info!(%pod, "the pod has no checkpoint in progress; proving balances at the head");
+        }
+        Ok(block)
+    }
+
     fn pod(&self, given: Option<ExecutionAddress>) -> Result<ExecutionAddress, Status> {
         match given {
             Some(pod) => Ok(pod),
@@ -141,8 +162,12 @@ impl ProofService for ProofsApi {
     ) -> Result<Response<ProofBundle>, Status> {
         let request = request.into_inner();
         let prover = self.prover()?;
-        let block = parse_block(&request.block)?;
         let pod = parse_pod(&request.pod)?;
+        let block = if request.block.trim().is_empty() {
+            self.checkpoint_block(self.pod(pod)?).await?
+        } else {
+            parse_block(&request.block)?
+        };
         let indices = self.validators(
             parse_indices(&request.validator_indices),
             pod,
@@ -466,6 +491,16 @@ impl Bundle {
     }
 }
 
+/// How long reading a pod's checkpoint may take.
+const POD_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The block of a checkpoint in progress, or the head without one.
+fn checkpoint_block_of(checkpoint: Option<&CheckpointInProgress>) -> BlockSelector {
+    checkpoint.map_or(BlockSelector::Head, |c| {
+        BlockSelector::Root(c.beacon_block_root)
+    })
+}
+
 fn parse_block(text: &str) -> Result<BlockSelector, Status> {
     text.parse()
         .map_err(|e| Status::invalid_argument(format!("block: {e}")))
@@ -713,6 +748,24 @@ mod tests {
         assert!(status.message().starts_with("pod: "), "{status:?}");
         let status = only_pod(&[pod, ExecutionAddress::new([1; 20])]).unwrap_err();
         assert!(status.message().contains("tracks 2 pods"), "{status:?}");
+    }
+
+    #[test]
+    fn a_checkpoint_in_progress_names_the_block_to_prove() {
+        let root = Root::new([7; 32]);
+        let checkpoint = CheckpointInProgress {
+            timestamp: 1_700_000_012,
+            beacon_block_root: root,
+            proofs_remaining: 3,
+            pod_balance: restake_types::Gwei(0),
+            balance_deltas_gwei: 0,
+            prev_beacon_balance: restake_types::Gwei(96_000_000_000),
+        };
+        assert_eq!(
+            checkpoint_block_of(Some(&checkpoint)),
+            BlockSelector::Root(root)
+        );
+        assert_eq!(checkpoint_block_of(None), BlockSelector::Head);
     }
 
     #[test]
