@@ -1,5 +1,5 @@
-//! EigenPod proofs generated from devnet states (Electra, and a Deneb state built from the same
-//! fields), checked with the crate's verifier and, independently, with the consensus spec's
+//! EigenPod proofs generated from devnet states (Electra, and Deneb and Fulu states built from
+//! the same fields), checked with the crate's verifier and, independently, with the consensus spec's
 //! `is_valid_merkle_branch` against `tree_hash` roots; and a Go CLI JSON fixture, constructed
 //! here from a devnet state in the shape of Layr-Labs' eigenpod-proofs-generation, read and
 //! verified.
@@ -9,7 +9,7 @@
 use restake_beacon::{
     Root,
     containers::{
-        BeaconState, BeaconStateDeneb, BeaconStateElectra, SignedBeaconBlock,
+        BeaconState, BeaconStateDeneb, BeaconStateElectra, BeaconStateFulu, SignedBeaconBlock,
         spec::BeaconBlockHeader,
     },
 };
@@ -280,6 +280,84 @@ fn as_deneb(s: BeaconStateElectra) -> BeaconStateDeneb {
         next_withdrawal_validator_index: s.next_withdrawal_validator_index,
         historical_summaries: s.historical_summaries,
     }
+}
+
+/// The Fulu container of the Electra state: its fields plus a `proposer_lookahead`.
+fn as_fulu(s: BeaconStateElectra) -> BeaconStateFulu {
+    let lookahead: Vec<u64> = (0..64).map(|i| (i * 7) % 256).collect();
+    BeaconStateFulu {
+        genesis_time: s.genesis_time,
+        genesis_validators_root: s.genesis_validators_root,
+        slot: s.slot,
+        fork: s.fork,
+        latest_block_header: s.latest_block_header,
+        block_roots: s.block_roots,
+        state_roots: s.state_roots,
+        historical_roots: s.historical_roots,
+        eth1_data: s.eth1_data,
+        eth1_data_votes: s.eth1_data_votes,
+        eth1_deposit_index: s.eth1_deposit_index,
+        validators: s.validators,
+        balances: s.balances,
+        randao_mixes: s.randao_mixes,
+        slashings: s.slashings,
+        previous_epoch_participation: s.previous_epoch_participation,
+        current_epoch_participation: s.current_epoch_participation,
+        justification_bits: s.justification_bits,
+        previous_justified_checkpoint: s.previous_justified_checkpoint,
+        current_justified_checkpoint: s.current_justified_checkpoint,
+        finalized_checkpoint: s.finalized_checkpoint,
+        inactivity_scores: s.inactivity_scores,
+        current_sync_committee: s.current_sync_committee,
+        next_sync_committee: s.next_sync_committee,
+        latest_execution_payload_header: s.latest_execution_payload_header,
+        next_withdrawal_index: s.next_withdrawal_index,
+        next_withdrawal_validator_index: s.next_withdrawal_validator_index,
+        historical_summaries: s.historical_summaries,
+        deposit_requests_start_index: s.deposit_requests_start_index,
+        deposit_balance_to_consume: s.deposit_balance_to_consume,
+        exit_balance_to_consume: s.exit_balance_to_consume,
+        earliest_exit_epoch: s.earliest_exit_epoch,
+        consolidation_balance_to_consume: s.consolidation_balance_to_consume,
+        earliest_consolidation_epoch: s.earliest_consolidation_epoch,
+        pending_deposits: s.pending_deposits,
+        pending_partial_withdrawals: s.pending_partial_withdrawals,
+        pending_consolidations: s.pending_consolidations,
+        proposer_lookahead: lookahead.try_into().unwrap(),
+    }
+}
+
+#[tokio::test]
+async fn fulu_states_give_pectra_proofs() {
+    let devnet = devnet().await;
+    let (state, electra_header, _) = proven_block(&devnet, SLOT);
+    let fulu = as_fulu(state);
+    let validators = fulu.validators.to_vec();
+    let state_root = fulu.tree_hash_root().0;
+    let tree = StateTree::new(&BeaconState::Fulu(Box::new(fulu)));
+    assert_eq!(tree.root().as_bytes(), &state_root);
+    let header = BeaconBlockHeader {
+        state_root,
+        ..electra_header
+    };
+    let block_root = Root::new(header.tree_hash_root().0);
+    let indices = [ValidatorIndex(3), ValidatorIndex(7), ValidatorIndex(8)];
+
+    let credentials = credential_proofs(&tree, &header, child_timestamp(SLOT), &indices).unwrap();
+    assert_eq!(credentials.version, ProofVersion::Pectra);
+    assert!(
+        credentials
+            .validators
+            .iter()
+            .all(|v| v.proof.len() == 47 * 32)
+    );
+    verify_credential_proofs(&credentials, block_root).unwrap();
+    check_credentials_with_the_spec(&credentials, &validators, block_root, 6);
+
+    let checkpoint = checkpoint_proofs(&tree, &header, &indices).unwrap();
+    assert_eq!(checkpoint.balance_container.proof.len(), 9 * 32);
+    verify_checkpoint_proofs(&checkpoint, block_root).unwrap();
+    devnet.stop().await;
 }
 
 #[tokio::test]
