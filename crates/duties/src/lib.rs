@@ -1,4 +1,21 @@
-//! The duty-module trait, the module runtime (supervision, backoff, enable/disable) and the AVS duty modules.
+//! The duty-module trait and the module runtime: supervision with backoff, enable/disable at
+//! run time, per-module metrics, key-value store and status.
 //!
-//! This crate is laid out by the architecture (see `ARCHITECTURE.md`, "Crates") and is filled in
-//! by its own issue; it exports nothing yet, so nothing can depend on a placeholder.
+//! A duty module implements [`DutyModule`]; the node registers a factory for it with the
+//! [`ModuleRuntime`], which runs it with a [`DutyContext`], restarts it with backoff when it
+//! fails or panics, and never stops for one module.
+
+mod context;
+mod error;
+mod metrics;
+mod module;
+mod runtime;
+mod store;
+
+pub use context::{DutyContext, DutyOutcome, ModuleMetrics, StatusReporter};
+pub use error::{DutyError, RuntimeError, StoreError};
+pub use module::{DutyFuture, DutyModule, ModuleFactory};
+pub use runtime::{
+    Backoff, ModuleRuntime, ModuleState, ModuleStatus, RuntimeConfig, ShutdownReport,
+};
+pub use store::{ModuleKv, ModuleStore};
