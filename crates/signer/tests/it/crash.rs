@@ -21,7 +21,7 @@ use sha2::{Digest, Sha256};
 use crate::child::{CHILD_ENV, CONFLICT_KEYS_ENV, run_child};
 
 #[test]
-#[ignore = "entry point of the child process that crash and exhaustion tests spawn themselves"]
+#[ignore = "not a test on its own: the child process that crash::every_released_signature_is_recorded_across_sigkills and exhaustion::a_full_disk_stops_signing_with_a_clear_reason (run by .ci/run) spawn as `it --exact crash::child_entry --ignored` with RESTAKED_SIGNER_CHILD=<db>; they run it, so it passes in .ci/run through them"]
 fn child_entry() {
     let db = std::env::var(CHILD_ENV).expect("child mode needs the db path");
     let conflict_keys = std::env::var(CONFLICT_KEYS_ENV)
