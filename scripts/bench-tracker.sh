@@ -8,5 +8,5 @@
 # Not part of the test suite: timings belong in benchmarks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo bench --locked -p restake-beacon --bench registry "$@"
+cargo bench --locked -p restake-beacon --features testing --bench registry "$@"
 cargo bench --locked -p restake-devnet --bench tracker_update "$@"

@@ -28,7 +28,7 @@ step "format"
 cargo fmt --all --check
 
 step "clippy"
-cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
 
 step "dependency policy (cargo-deny: bans, licenses, sources)"
 cargo deny --locked check bans licenses sources

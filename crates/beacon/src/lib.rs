@@ -37,6 +37,8 @@ mod ids;
 mod metrics;
 pub mod quoted;
 mod sse;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod tracker;
 mod types;
 

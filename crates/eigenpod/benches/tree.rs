@@ -12,7 +12,7 @@
 //! - **Peak RSS** (`VmHWM` of `/proc/self/status`, reset once the state is generated): the
 //!   state plus the tree.
 //!
-//! The state is the one of `crates/beacon/benches/registry.rs`, built the same way:
+//! The state is the one of `crates/beacon/benches/registry.rs` (`restake_beacon::testing`):
 //! `RESTAKED_BENCH_VALIDATORS` validators (default 1,100,000, about mainnet's registry).
 //!
 //! Run with `scripts/bench-proofs.sh` or `cargo bench -p restake-eigenpod --bench tree`.
@@ -22,22 +22,17 @@
 #![allow(clippy::expect_used, missing_docs)]
 
 use std::{
-    fs,
     hint::black_box,
     time::{Duration, Instant},
 };
 
-use restake_beacon::containers::{
-    BeaconState, BeaconStateElectra, Validator,
-    spec::{
-        BeaconBlockHeader, Checkpoint, Eth1Data, ExecutionPayloadHeader, Fork, HistoricalSummary,
-        SyncCommittee,
-    },
+use restake_beacon::{
+    containers::{BeaconState, BeaconStateElectra},
+    testing::{mainnet_sized_state, mib, reset_peak_rss, status_bytes},
 };
 use restake_eigenpod::tree::StateTree;
-use restake_types::ValidatorIndex;
+use restake_types::{ExecutionAddress, ValidatorIndex};
 use sha2::{Digest, Sha256};
-use ssz_types::{BitVector, FixedVector, VariableList};
 
 const VALIDATORS_ENV: &str = "RESTAKED_BENCH_VALIDATORS";
 const DEFAULT_VALIDATORS: usize = 1_100_000;
@@ -45,167 +40,12 @@ const HASH_RUNS: usize = 3;
 const HASH_RATIO_GOAL: f64 = 1.5;
 const BRANCHES: usize = 1_000;
 const BRANCHES_GOAL: Duration = Duration::from_millis(50);
-const GWEI_PER_ETH: u64 = 1_000_000_000;
-const FAR_FUTURE_EPOCH: u64 = u64::MAX;
+/// The registry benchmark's pod, so both benchmarks build the very same state.
+const POD: ExecutionAddress = ExecutionAddress::new([0x5a; 20]);
+const POD_VALIDATORS: usize = 3_000;
 /// The state's fields, in container order, for the count of the nodes hashed.
 const VALIDATORS_FIELD: usize = 11;
 const BALANCES_FIELD: usize = 12;
-
-/// SplitMix64: a deterministic stream, so every run hashes the same state.
-struct SplitMix(u64);
-
-impl SplitMix {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn fill(&mut self, bytes: &mut [u8]) {
-        for chunk in bytes.chunks_mut(8) {
-            let word = self.next().to_le_bytes();
-            chunk.copy_from_slice(&word[..chunk.len()]);
-        }
-    }
-
-    fn root(&mut self) -> [u8; 32] {
-        let mut root = [0; 32];
-        self.fill(&mut root);
-        root
-    }
-}
-
-/// One validator of the mix of the registry benchmark: 30% `0x00`, 50% `0x01`, 20% `0x02`.
-fn validator(rng: &mut SplitMix) -> (Validator, u64) {
-    let mut pubkey = [0; 48];
-    rng.fill(&mut pubkey);
-    let prefix: u8 = match rng.next() % 100 {
-        0..30 => 0x00,
-        30..80 => 0x01,
-        _ => 0x02,
-    };
-    let mut withdrawal_credentials = [0; 32];
-    withdrawal_credentials[0] = prefix;
-    if prefix == 0x00 {
-        rng.fill(&mut withdrawal_credentials[1..]);
-    } else {
-        rng.fill(&mut withdrawal_credentials[12..]);
-    }
-    let effective_eth = match prefix {
-        0x02 => 32 + rng.next() % 2017,
-        _ => 32,
-    };
-    let effective_balance = effective_eth * GWEI_PER_ETH;
-    let balance =
-        (effective_balance + rng.next() % (2 * GWEI_PER_ETH)).saturating_sub(GWEI_PER_ETH);
-    let exited = rng.next().is_multiple_of(50);
-    let activation_epoch = rng.next() % 300_000;
-    let (exit_epoch, withdrawable_epoch) = if exited {
-        let exit = activation_epoch + 1 + rng.next() % 50_000;
-        (exit, exit + 256)
-    } else {
-        (FAR_FUTURE_EPOCH, FAR_FUTURE_EPOCH)
-    };
-    let validator = Validator {
-        pubkey,
-        withdrawal_credentials,
-        effective_balance,
-        slashed: exited && rng.next().is_multiple_of(20),
-        activation_eligibility_epoch: activation_epoch.saturating_sub(5),
-        activation_epoch,
-        exit_epoch,
-        withdrawable_epoch,
-    };
-    (validator, if exited { 0 } else { balance })
-}
-
-fn sync_committee(rng: &mut SplitMix) -> SyncCommittee {
-    let mut key = [0; 48];
-    rng.fill(&mut key);
-    SyncCommittee {
-        pubkeys: FixedVector::from_elem(key),
-        aggregate_pubkey: key,
-    }
-}
-
-/// An Electra state with `count` validators, as the registry benchmark builds it.
-fn mainnet_sized_state(count: usize) -> BeaconStateElectra {
-    let mut rng = SplitMix(0x7265_7374_616b_6564);
-    let (validators, balances): (Vec<Validator>, Vec<u64>) =
-        (0..count).map(|_| validator(&mut rng)).unzip();
-    let slot = 11_000_000;
-    BeaconStateElectra {
-        genesis_time: 1_606_824_023,
-        genesis_validators_root: rng.root(),
-        slot,
-        fork: Fork {
-            previous_version: [4, 0, 0, 0],
-            current_version: [5, 0, 0, 0],
-            epoch: 364_032,
-        },
-        latest_block_header: BeaconBlockHeader {
-            slot,
-            proposer_index: 42,
-            parent_root: rng.root(),
-            state_root: [0; 32],
-            body_root: rng.root(),
-        },
-        block_roots: FixedVector::from_elem(rng.root()),
-        state_roots: FixedVector::from_elem(rng.root()),
-        historical_roots: VariableList::new(vec![rng.root(); 758]).expect("under the limit"),
-        eth1_data: Eth1Data::default(),
-        eth1_data_votes: VariableList::new(vec![Eth1Data::default(); 1_000])
-            .expect("under the limit"),
-        eth1_deposit_index: count as u64,
-        validators: VariableList::new(validators).expect("under the registry limit"),
-        balances: VariableList::new(balances).expect("under the registry limit"),
-        randao_mixes: FixedVector::from_elem(rng.root()),
-        slashings: FixedVector::from_elem(0),
-        previous_epoch_participation: VariableList::new(vec![7; count]).expect("registry size"),
-        current_epoch_participation: VariableList::new(vec![3; count]).expect("registry size"),
-        justification_bits: BitVector::new(),
-        previous_justified_checkpoint: Checkpoint::default(),
-        current_justified_checkpoint: Checkpoint::default(),
-        finalized_checkpoint: Checkpoint::default(),
-        inactivity_scores: VariableList::new(vec![0; count]).expect("registry size"),
-        current_sync_committee: sync_committee(&mut rng),
-        next_sync_committee: sync_committee(&mut rng),
-        latest_execution_payload_header: ExecutionPayloadHeader {
-            parent_hash: rng.root(),
-            fee_recipient: [1; 20],
-            state_root: rng.root(),
-            receipts_root: rng.root(),
-            logs_bloom: [0; 256],
-            prev_randao: rng.root(),
-            block_number: 21_000_000,
-            gas_limit: 36_000_000,
-            gas_used: 15_000_000,
-            timestamp: 1_738_000_000,
-            extra_data: VariableList::new(b"restaked bench".to_vec()).expect("32 bytes at most"),
-            base_fee_per_gas: [0; 32],
-            block_hash: rng.root(),
-            transactions_root: rng.root(),
-            withdrawals_root: rng.root(),
-            blob_gas_used: 0,
-            excess_blob_gas: 0,
-        },
-        next_withdrawal_index: 80_000_000,
-        next_withdrawal_validator_index: 123_456,
-        historical_summaries: VariableList::new(vec![HistoricalSummary::default(); 1_400])
-            .expect("under the limit"),
-        deposit_requests_start_index: u64::MAX,
-        deposit_balance_to_consume: 0,
-        exit_balance_to_consume: 0,
-        earliest_exit_epoch: 0,
-        consolidation_balance_to_consume: 0,
-        earliest_consolidation_epoch: 0,
-        pending_deposits: VariableList::default(),
-        pending_partial_withdrawals: VariableList::default(),
-        pending_consolidations: VariableList::default(),
-    }
-}
 
 /// The internal nodes hashed to merkleize `chunks` leaves into a tree of `depth` levels: every
 /// node with at least one non-padding leaf below it (those over padding alone are
@@ -302,23 +142,6 @@ fn raw_sha256(count: u64) -> Duration {
     started.elapsed()
 }
 
-/// A `kB` line of `/proc/self/status`, in bytes.
-fn status_bytes(key: &str) -> Option<u64> {
-    let status = fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|line| line.starts_with(key))?;
-    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb * 1024)
-}
-
-/// Resets `VmHWM` to the current RSS (Linux 4.0+); false where that is not possible.
-fn reset_peak_rss() -> bool {
-    fs::write("/proc/self/clear_refs", "5").is_ok()
-}
-
-fn mib(bytes: u64) -> f64 {
-    bytes as f64 / (1024.0 * 1024.0)
-}
-
 fn ms(duration: Duration) -> f64 {
     duration.as_secs_f64() * 1e3
 }
@@ -340,7 +163,7 @@ fn main() {
 
     eprintln!("tree: generating an Electra state with {count} validators");
     let started = Instant::now();
-    let electra = mainnet_sized_state(count);
+    let electra = mainnet_sized_state(count, POD, POD_VALIDATORS);
     let needed = hashes_needed(&electra);
     let mut state = BeaconState::Electra(Box::new(electra));
     let rss_state = status_bytes("VmRSS:").unwrap_or(0);
