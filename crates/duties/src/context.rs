@@ -7,17 +7,23 @@ use std::{
     time::{Duration, SystemTime},
 };
 
-use prometheus::{Histogram, HistogramOpts, IntCounter, IntGauge, Opts, Registry, core::Collector};
-use restake_beacon::BeaconClient;
+use prometheus::{
+    GaugeVec, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, Opts, Registry,
+    core::Collector,
+};
+use restake_beacon::{BeaconClient, tracker::Tracker};
 use restake_signer::ProtectedSigner;
-use restake_types::ModuleId;
+use restake_types::{ModuleId, SlotClock, SystemSlotClock};
 
-use crate::{ModuleStore, runtime::Shared};
+use crate::{DutyError, ExecutionProviders, ModuleStore, runtime::Shared};
 
 /// Everything a duty module may use. Made by the runtime for every run of the module.
 pub struct DutyContext {
     pub(crate) id: ModuleId,
     pub(crate) beacon: Option<BeaconClient>,
+    pub(crate) execution: ExecutionProviders,
+    pub(crate) tracker: Option<Tracker>,
+    pub(crate) clock: Arc<ClockCell>,
     pub(crate) signer: ProtectedSigner,
     pub(crate) metrics: ModuleMetrics,
     pub(crate) store: ModuleStore,
@@ -45,6 +51,21 @@ impl DutyContext {
         self.beacon.as_ref()
     }
 
+    /// Execution-chain providers by chain id.
+    pub fn execution(&self) -> &ExecutionProviders {
+        &self.execution
+    }
+
+    /// The node's validator tracker (its view of the operator's validators), if it runs one.
+    pub fn tracker(&self) -> Option<&Tracker> {
+        self.tracker.as_ref()
+    }
+
+    /// The beacon chain's slot clock; the first call asks the beacon node for genesis and spec.
+    pub async fn slot_clock(&self) -> Result<Arc<dyn SlotClock>, DutyError> {
+        self.clock.get(self.beacon.as_ref()).await
+    }
+
     /// The signer, restricted to the module's own keys.
     pub fn signer(&self) -> &ProtectedSigner {
         &self.signer
@@ -66,9 +87,66 @@ impl DutyContext {
     }
 
     /// Records one duty: its duration goes to `restaked_module_duty_duration_seconds`, its
-    /// outcome to `restaked_module_duties_total`, and the time to the module's `last_duty`.
-    pub fn record_duty(&self, duration: Duration, outcome: DutyOutcome) {
-        self.status.shared.record_duty(&self.id, duration, outcome);
+    /// outcome to `restaked_module_duties_total`, the time to the module's `last_duty`, and the
+    /// whole result (with `detail`, a line for operators) to the runtime's result stream.
+    pub fn record_duty(&self, duration: Duration, outcome: DutyOutcome, detail: impl Into<String>) {
+        self.status.shared.record_duty(DutyResult {
+            module: self.id.clone(),
+            at: SystemTime::now(),
+            outcome,
+            duration,
+            detail: detail.into(),
+        });
+    }
+}
+
+/// One duty a module performed, as streamed to operators.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DutyResult {
+    /// The module.
+    pub module: ModuleId,
+    /// When the duty ended.
+    pub at: SystemTime,
+    /// How it ended.
+    pub outcome: DutyOutcome,
+    /// How long it took.
+    pub duration: Duration,
+    /// What was done, in one line (e.g. `eth-usd round 7: 3412.55 signed`).
+    pub detail: String,
+}
+
+/// The slot clock shared by all modules: given (tests, dev) or learnt once from the beacon node.
+#[derive(Default)]
+pub(crate) struct ClockCell {
+    cell: tokio::sync::OnceCell<Arc<dyn SlotClock>>,
+}
+
+impl ClockCell {
+    pub(crate) fn fixed(clock: Arc<dyn SlotClock>) -> Self {
+        Self {
+            cell: tokio::sync::OnceCell::new_with(Some(clock)),
+        }
+    }
+
+    async fn get(&self, beacon: Option<&BeaconClient>) -> Result<Arc<dyn SlotClock>, DutyError> {
+        self.cell
+            .get_or_try_init(|| async {
+                let beacon = beacon.ok_or_else(|| {
+                    DutyError::failed("no beacon node is configured, so there is no slot clock")
+                })?;
+                let genesis = beacon.genesis().await?;
+                let spec = beacon.spec().await?;
+                let slot_duration = spec.slot_duration().ok_or_else(|| {
+                    DutyError::failed("the beacon node's spec has no SECONDS_PER_SLOT")
+                })?;
+                let clock: Arc<dyn SlotClock> = Arc::new(SystemSlotClock::new(
+                    genesis.genesis_time_since_unix_epoch(),
+                    slot_duration,
+                ));
+                Ok(clock)
+            })
+            .await
+            .cloned()
     }
 }
 
@@ -97,7 +175,9 @@ impl DutyOutcome {
 /// A module's metrics view over the node's registry: each metric gets the `module` const label.
 ///
 /// Metrics are remembered by name, so a restarted module asking again for the same metric gets
-/// the same collector instead of a duplicate-registration error.
+/// the same collector instead of a duplicate-registration error. Label values of the vector
+/// metrics must come from configuration (feed ids, source ids), never from data, so the series
+/// stay bounded.
 #[derive(Clone)]
 pub struct ModuleMetrics {
     registry: Registry,
@@ -110,6 +190,8 @@ enum Registered {
     Counter(IntCounter),
     Gauge(IntGauge),
     Histogram(Histogram),
+    CounterVec(IntCounterVec),
+    GaugeVec(GaugeVec),
 }
 
 impl fmt::Debug for ModuleMetrics {
@@ -171,6 +253,38 @@ impl ModuleMetrics {
             ))
         })? {
             Registered::Histogram(histogram) => Ok(histogram),
+            _ => Err(kind_clash(name)),
+        }
+    }
+
+    /// An integer counter family `name` with `labels` (besides `module`).
+    pub fn counter_vec(
+        &self,
+        name: &str,
+        help: &str,
+        labels: &[&str],
+    ) -> Result<IntCounterVec, prometheus::Error> {
+        match self.get_or_register(name, help, |opts| {
+            let counter = IntCounterVec::new(opts, labels)?;
+            Ok((Box::new(counter.clone()), Registered::CounterVec(counter)))
+        })? {
+            Registered::CounterVec(counter) => Ok(counter),
+            _ => Err(kind_clash(name)),
+        }
+    }
+
+    /// A floating-point gauge family `name` with `labels` (besides `module`).
+    pub fn gauge_vec(
+        &self,
+        name: &str,
+        help: &str,
+        labels: &[&str],
+    ) -> Result<GaugeVec, prometheus::Error> {
+        match self.get_or_register(name, help, |opts| {
+            let gauge = GaugeVec::new(opts, labels)?;
+            Ok((Box::new(gauge.clone()), Registered::GaugeVec(gauge)))
+        })? {
+            Registered::GaugeVec(gauge) => Ok(gauge),
             _ => Err(kind_clash(name)),
         }
     }

@@ -7,15 +7,17 @@
 
 mod context;
 mod error;
+mod execution;
 mod metrics;
 mod module;
 mod runtime;
 mod store;
 
-pub use context::{DutyContext, DutyOutcome, ModuleMetrics, StatusReporter};
+pub use context::{DutyContext, DutyOutcome, DutyResult, ModuleMetrics, StatusReporter};
 pub use error::{DutyError, RuntimeError, StoreError};
+pub use execution::{ExecutionError, ExecutionProviders};
 pub use module::{DutyFuture, DutyModule, ModuleFactory};
 pub use runtime::{
-    Backoff, ModuleRuntime, ModuleState, ModuleStatus, RuntimeConfig, ShutdownReport,
+    Backoff, ModuleRuntime, ModuleState, ModuleStatus, Resources, RuntimeConfig, ShutdownReport,
 };
 pub use store::{ModuleKv, ModuleStore};

@@ -9,20 +9,49 @@ use std::{
 };
 
 use prometheus::Registry;
-use restake_beacon::BeaconClient;
+use restake_beacon::{BeaconClient, tracker::Tracker};
 use restake_signer::ProtectedSigner;
-use restake_types::ModuleId;
+use restake_types::{ModuleId, SlotClock};
 use tokio::{
-    sync::watch,
+    sync::{broadcast, watch},
     task::{AbortHandle, JoinError, JoinHandle},
     time::Instant,
 };
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
 use crate::{
-    DutyContext, DutyModule, DutyOutcome, ModuleFactory, ModuleKv, ModuleMetrics, RuntimeError,
-    StatusReporter, context::Health, metrics::RuntimeMetrics,
+    DutyContext, DutyModule, DutyResult, ExecutionProviders, ModuleFactory, ModuleKv,
+    ModuleMetrics, RuntimeError, StatusReporter,
+    context::{ClockCell, Health},
+    metrics::RuntimeMetrics,
 };
+
+/// Duty results kept for slow stream readers before they miss some.
+const RESULT_BUFFER: usize = 1024;
+
+/// What the node shares with every module: chain access and the tracker.
+#[derive(Clone, Default)]
+pub struct Resources {
+    /// The beacon client, if a beacon node is configured.
+    pub beacon: Option<BeaconClient>,
+    /// Execution-chain providers by chain id.
+    pub execution: ExecutionProviders,
+    /// The validator tracker, if the node runs one.
+    pub tracker: Option<Tracker>,
+    /// A slot clock to use instead of asking the beacon node (tests drive time with it).
+    pub slot_clock: Option<Arc<dyn SlotClock>>,
+}
+
+impl fmt::Debug for Resources {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Resources")
+            .field("beacon", &self.beacon.is_some())
+            .field("execution", &self.execution)
+            .field("tracker", &self.tracker.is_some())
+            .field("slot_clock", &self.slot_clock.is_some())
+            .finish()
+    }
+}
 
 /// Restart delays after failures: `base * 2^(failures - 1)`, capped at `max`, with jitter
 /// (the delay is drawn uniformly from its upper half).
@@ -166,10 +195,14 @@ pub(crate) struct Shared {
     config: RuntimeConfig,
     registry: Registry,
     beacon: Option<BeaconClient>,
+    execution: ExecutionProviders,
+    validator_tracker: Option<Tracker>,
+    clock: Arc<ClockCell>,
     kv: ModuleKv,
     tracker: TaskTracker,
     metrics: RuntimeMetrics,
     statuses: watch::Sender<Vec<ModuleStatus>>,
+    results: broadcast::Sender<DutyResult>,
     inner: Mutex<Inner>,
 }
 
@@ -193,6 +226,9 @@ struct Entry {
     /// Bumped at the start and end of every run, so reports of an ended run are ignored.
     generation: u64,
     run: Option<Run>,
+    /// A `disable` or `restart` is waiting for the previous run to stop; nothing may start a
+    /// new run until it has (`settle` starts it if the module is enabled by then).
+    stopping: bool,
 }
 
 /// A module's supervisor task and how to stop it.
@@ -208,26 +244,34 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl ModuleRuntime {
-    /// A runtime whose modules use `beacon` and `kv`, register their metrics in `registry` and
-    /// are spawned on `tracker`.
+    /// A runtime whose modules use `resources` and `kv`, register their metrics in `registry`
+    /// and are spawned on `tracker`.
     pub fn new(
         config: RuntimeConfig,
         registry: &Registry,
-        beacon: Option<BeaconClient>,
+        resources: Resources,
         kv: ModuleKv,
         tracker: TaskTracker,
     ) -> Result<Self, RuntimeError> {
         let metrics = RuntimeMetrics::new(registry)?;
         let (statuses, _) = watch::channel(Vec::new());
+        let (results, _) = broadcast::channel(RESULT_BUFFER);
+        let clock = resources
+            .slot_clock
+            .map_or_else(ClockCell::default, ClockCell::fixed);
         Ok(Self {
             shared: Arc::new(Shared {
                 config,
                 registry: registry.clone(),
-                beacon,
+                beacon: resources.beacon,
+                execution: resources.execution,
+                validator_tracker: resources.tracker,
+                clock: Arc::new(clock),
                 kv,
                 tracker,
                 metrics,
                 statuses,
+                results,
                 inner: Mutex::new(Inner {
                     root: None,
                     entries: BTreeMap::new(),
@@ -276,6 +320,7 @@ impl ModuleRuntime {
             last_duty: None,
             generation: 0,
             run: None,
+            stopping: false,
         };
         self.shared.set_gauge(&id, entry.state);
         if enabled && let Some(root) = inner.root.clone() {
@@ -311,6 +356,10 @@ impl ModuleRuntime {
             return Ok(());
         }
         entry.enabled = true;
+        if entry.stopping {
+            // The pending disable's `settle` starts it once the old run is gone.
+            return Ok(());
+        }
         entry.state = ModuleState::Stopped;
         self.shared.set_gauge(id, entry.state);
         if let Some(root) = root
@@ -332,6 +381,7 @@ impl ModuleRuntime {
                 .get_mut(id)
                 .ok_or_else(|| RuntimeError::Unknown(id.clone()))?;
             entry.enabled = false;
+            entry.stopping = entry.run.is_some();
             entry.run.take()
         };
         let stopped = match run {
@@ -355,6 +405,7 @@ impl ModuleRuntime {
                 .entries
                 .get_mut(id)
                 .ok_or_else(|| RuntimeError::Unknown(id.clone()))?;
+            entry.stopping = entry.run.is_some();
             entry.run.take()
         };
         let stopped = match run {
@@ -362,16 +413,6 @@ impl ModuleRuntime {
             None => true,
         };
         self.shared.settle(id, stopped);
-        let mut inner = lock(&self.shared.inner);
-        let root = inner.root.clone();
-        if let Some(entry) = inner.entries.get_mut(id)
-            && entry.enabled
-            && entry.run.is_none()
-            && let Some(root) = root
-        {
-            self.shared.launch(id, entry, &root);
-        }
-        self.shared.publish(&inner);
         if stopped {
             Ok(())
         } else {
@@ -387,6 +428,11 @@ impl ModuleRuntime {
     /// A receiver of the statuses, updated on every change.
     pub fn subscribe(&self) -> watch::Receiver<Vec<ModuleStatus>> {
         self.shared.statuses.subscribe()
+    }
+
+    /// A receiver of every duty result recorded from now on, by all modules.
+    pub fn subscribe_results(&self) -> broadcast::Receiver<DutyResult> {
+        self.shared.results.subscribe()
     }
 
     /// Cancels every module and waits for them until `deadline` has passed; modules still
@@ -522,12 +568,15 @@ impl Shared {
         });
     }
 
-    /// After a stop: the module's final state (Disabled or Stopped), noting an abort.
-    fn settle(&self, id: &ModuleId, stopped: bool) {
+    /// After a stop: the module's final state (Disabled or Stopped), noting an abort; a module
+    /// enabled by then (a restart, or an enable that came during the stop) starts again.
+    fn settle(self: &Arc<Self>, id: &ModuleId, stopped: bool) {
         let mut inner = lock(&self.inner);
+        let root = inner.root.clone();
         if let Some(entry) = inner.entries.get_mut(id)
             && entry.run.is_none()
         {
+            entry.stopping = false;
             entry.generation += 1;
             let state = if entry.enabled {
                 ModuleState::Stopped
@@ -539,6 +588,11 @@ impl Shared {
             if !stopped {
                 entry.last_error =
                     Some("did not stop within the deadline and was aborted".to_owned());
+            }
+            if entry.enabled
+                && let Some(root) = root
+            {
+                self.launch(id, entry, &root);
             }
         }
         self.publish(&inner);
@@ -554,6 +608,9 @@ impl Shared {
         let ctx = DutyContext {
             id: id.clone(),
             beacon: self.beacon.clone(),
+            execution: self.execution.clone(),
+            tracker: self.validator_tracker.clone(),
+            clock: self.clock.clone(),
             signer: entry.signer.clone(),
             metrics: entry.metrics.clone(),
             store: self.kv.scoped(id.clone()),
@@ -646,20 +703,24 @@ impl Shared {
         self.publish(&inner);
     }
 
-    pub(crate) fn record_duty(&self, id: &ModuleId, duration: Duration, outcome: DutyOutcome) {
+    pub(crate) fn record_duty(&self, result: DutyResult) {
+        let id = result.module.as_str();
         self.metrics
             .duty_duration
-            .with_label_values(&[id.as_str()])
-            .observe(duration.as_secs_f64());
+            .with_label_values(&[id])
+            .observe(result.duration.as_secs_f64());
         self.metrics
             .duties
-            .with_label_values(&[id.as_str(), outcome.as_str()])
+            .with_label_values(&[id, result.outcome.as_str()])
             .inc();
         let mut inner = lock(&self.inner);
-        if let Some(entry) = inner.entries.get_mut(id) {
-            entry.last_duty = Some(SystemTime::now());
+        if let Some(entry) = inner.entries.get_mut(&result.module) {
+            entry.last_duty = Some(result.at);
         }
         self.publish(&inner);
+        drop(inner);
+        // No receiver is not an error: nobody is watching.
+        let _ = self.results.send(result);
     }
 
     pub(crate) fn last_duty(&self, id: &ModuleId) -> Option<SystemTime> {

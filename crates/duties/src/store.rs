@@ -95,6 +95,37 @@ impl ModuleStore {
             .map_err(|source| self.query_error(key, source))
     }
 
+    /// Up to `limit` entries whose key starts with `prefix`, in key order, or in reverse key
+    /// order when `newest_first` (keys with zero-padded numbers sort by number).
+    pub fn scan(
+        &self,
+        prefix: &str,
+        limit: usize,
+        newest_first: bool,
+    ) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        // A range on the primary key, not LIKE: LIKE is case-insensitive and treats `_` and `%`.
+        let end = format!("{prefix}\u{10FFFF}");
+        let sql = if newest_first {
+            "SELECT key, value FROM module_kv WHERE module = ?1 AND key >= ?2 AND key < ?3
+             ORDER BY key DESC LIMIT ?4"
+        } else {
+            "SELECT key, value FROM module_kv WHERE module = ?1 AND key >= ?2 AND key < ?3
+             ORDER BY key ASC LIMIT ?4"
+        };
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let conn = self.connection();
+        let rows = conn
+            .prepare_cached(sql)
+            .and_then(|mut stmt| {
+                stmt.query_map(params![self.module.as_str(), prefix, end, limit], |row| {
+                    Ok((row.get(0)?, row.get(1)?))
+                })?
+                .collect::<Result<Vec<_>, _>>()
+            })
+            .map_err(|source| self.query_error(prefix, source))?;
+        Ok(rows)
+    }
+
     fn connection(&self) -> std::sync::MutexGuard<'_, Connection> {
         self.conn.lock().unwrap_or_else(PoisonError::into_inner)
     }

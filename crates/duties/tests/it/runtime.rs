@@ -304,3 +304,56 @@ async fn enabling_after_shutdown_leaves_module_stopped() {
     assert_eq!(late.state, ModuleState::Stopped);
     assert_eq!(runs.load(Ordering::SeqCst), 0);
 }
+
+#[tokio::test]
+async fn enable_during_a_pending_disable_starts_the_module_only_after_the_old_run_stopped() {
+    let harness = Harness::small_backoff();
+    let runs = harness.add("hanging", Behaviour::Hang, true);
+    let mut rx = harness.runtime.subscribe();
+    harness.start();
+    wait_until(&mut rx, |s| {
+        status(s, "hanging").state == ModuleState::Running
+    })
+    .await;
+
+    let hanging = id("hanging");
+    let disabling = harness.runtime.disable(&hanging);
+    let enabling = async {
+        // The disable waits up to its 200 ms deadline for a module that never stops.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        harness.runtime.enable(&id("hanging")).unwrap();
+        runs.load(Ordering::SeqCst)
+    };
+    let (disabled, runs_right_after_enable) = tokio::join!(disabling, enabling);
+    assert!(matches!(disabled, Err(RuntimeError::StopTimeout(_))));
+    assert_eq!(
+        runs_right_after_enable, 1,
+        "a second instance started while the first was still running"
+    );
+    let statuses = wait_until(&mut rx, |s| {
+        status(s, "hanging").state == ModuleState::Running
+    })
+    .await;
+    assert!(status(&statuses, "hanging").enabled);
+    assert_eq!(runs.load(Ordering::SeqCst), 2);
+    harness.runtime.shutdown(Duration::from_millis(300)).await;
+}
+
+#[tokio::test]
+async fn duty_results_are_streamed_with_their_module_and_detail() {
+    let harness = Harness::small_backoff();
+    harness.add("healthy", Behaviour::Healthy, true);
+    let mut results = harness.runtime.subscribe_results();
+    harness.start();
+    let first = tokio::time::timeout(Duration::from_secs(10), results.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(first.module, id("healthy"));
+    assert_eq!(first.outcome, restake_duties::DutyOutcome::Done);
+    assert_eq!(first.detail, "round 1");
+    let second = results.recv().await.unwrap();
+    assert_eq!(second.detail, "round 2");
+    assert!(second.at >= first.at);
+    harness.runtime.shutdown(Duration::from_secs(5)).await;
+}

@@ -11,7 +11,7 @@ use std::{
 use prometheus::Registry;
 use restake_duties::{
     Backoff, DutyContext, DutyError, DutyFuture, DutyModule, DutyOutcome, ModuleKv, ModuleRuntime,
-    ModuleStatus, RuntimeConfig,
+    ModuleStatus, Resources, RuntimeConfig,
 };
 use restake_signer::{Keyring, ProtectedSigner, protection::ProtectionDb};
 use restake_types::ModuleId;
@@ -69,7 +69,11 @@ impl DutyModule for TestModule {
                         }
                         rounds += 1;
                         ctx.store().put("rounds", &rounds.to_be_bytes())?;
-                        ctx.record_duty(Duration::from_millis(1), DutyOutcome::Done);
+                        ctx.record_duty(
+                            Duration::from_millis(1),
+                            DutyOutcome::Done,
+                            format!("round {rounds}"),
+                        );
                     }
                 }
                 Behaviour::Degraded => {
@@ -109,7 +113,9 @@ impl Harness {
             backoff,
             stop_deadline: Duration::from_millis(200),
         };
-        let runtime = ModuleRuntime::new(config, &registry, None, kv, tracker.clone()).unwrap();
+        let runtime =
+            ModuleRuntime::new(config, &registry, Resources::default(), kv, tracker.clone())
+                .unwrap();
         Self {
             runtime,
             registry,
