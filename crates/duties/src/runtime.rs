@@ -384,12 +384,26 @@ impl ModuleRuntime {
             entry.stopping = entry.run.is_some();
             entry.run.take()
         };
-        let stopped = match run {
-            Some(run) => stop(run, Instant::now() + self.shared.config.stop_deadline).await,
-            None => true,
-        };
-        self.shared.settle(id, stopped);
-        if stopped {
+        self.stop_and_settle(id, run).await
+    }
+
+    /// Stops `run` (if any) within the stop deadline and settles module `id`. The work runs on
+    /// a task of its own, so a caller that goes away (a client timeout dropping the future)
+    /// cannot leave the module half-stopped: between taking the run and settling it, the
+    /// module is marked as stopping and nothing else may start it.
+    async fn stop_and_settle(&self, id: &ModuleId, run: Option<Run>) -> Result<(), RuntimeError> {
+        let shared = self.shared.clone();
+        let settled = id.clone();
+        let task = self.shared.tracker.spawn(async move {
+            let stopped = match run {
+                Some(run) => stop(run, Instant::now() + shared.config.stop_deadline).await,
+                None => true,
+            };
+            shared.settle(&settled, stopped);
+            stopped
+        });
+        // The task is never aborted; a panic in it would be a bug in `stop`, not a timeout.
+        if task.await.unwrap_or(false) {
             Ok(())
         } else {
             Err(RuntimeError::StopTimeout(id.clone()))
@@ -408,16 +422,7 @@ impl ModuleRuntime {
             entry.stopping = entry.run.is_some();
             entry.run.take()
         };
-        let stopped = match run {
-            Some(run) => stop(run, Instant::now() + self.shared.config.stop_deadline).await,
-            None => true,
-        };
-        self.shared.settle(id, stopped);
-        if stopped {
-            Ok(())
-        } else {
-            Err(RuntimeError::StopTimeout(id.clone()))
-        }
+        self.stop_and_settle(id, run).await
     }
 
     /// The status of every registered module, by id.

@@ -357,3 +357,34 @@ async fn duty_results_are_streamed_with_their_module_and_detail() {
     assert!(second.at >= first.at);
     harness.runtime.shutdown(Duration::from_secs(5)).await;
 }
+
+#[tokio::test]
+async fn a_disable_whose_caller_gives_up_still_completes_and_the_module_can_be_enabled_again() {
+    let harness = Harness::small_backoff();
+    let runs = harness.add("hanging", Behaviour::Hang, true);
+    let mut rx = harness.runtime.subscribe();
+    harness.start();
+    wait_until(&mut rx, |s| {
+        status(s, "hanging").state == ModuleState::Running
+    })
+    .await;
+
+    // The caller (say a gRPC client timing out) drops the disable while it waits on the
+    // module's 200 ms stop deadline.
+    let hanging = id("hanging");
+    let gave_up =
+        tokio::time::timeout(Duration::from_millis(20), harness.runtime.disable(&hanging)).await;
+    assert!(gave_up.is_err());
+    wait_until(&mut rx, |s| {
+        status(s, "hanging").state == ModuleState::Disabled
+    })
+    .await;
+
+    harness.runtime.enable(&hanging).unwrap();
+    wait_until(&mut rx, |s| {
+        status(s, "hanging").state == ModuleState::Running
+    })
+    .await;
+    assert_eq!(runs.load(Ordering::SeqCst), 2);
+    harness.runtime.shutdown(Duration::from_millis(300)).await;
+}
