@@ -10,6 +10,7 @@ mod error;
 mod execution;
 mod metrics;
 mod module;
+pub mod oracle;
 mod runtime;
 mod store;
 

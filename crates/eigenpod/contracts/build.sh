@@ -1,54 +1,8 @@
 #!/usr/bin/env bash
-# Regenerates the committed artifacts (ABI and creation bytecode) of the test contracts:
-#   crates/eigenpod/contracts/TestEigenPod.json and TestEigenPodManager.json
-# from the .sol sources beside this script, with solc-js from npm at the pinned version.
-# Needs node and npm (npx). The Rust crate reads the artifacts with alloy's `sol!`, so cargo
-# never needs solc; run this after changing a .sol file and commit the regenerated JSON.
+# Regenerates TestEigenPod.json and TestEigenPodManager.json beside this script (see
+# scripts/build-contracts.sh); run it after changing a .sol file and commit the JSON.
 # If the pod's bytecode changes, its CREATE2 address changes too: update `DEV_POD` in
 # src/dev.rs to the address the dev deployment then reports.
 set -euo pipefail
-cd "$(dirname "$0")"
-
-SOLC_VERSION=0.8.30
-CONTRACTS=(TestEigenPod TestEigenPodManager)
-
-out=$(mktemp)
-trap 'rm -f "$out"' EXIT
-
-# Standard JSON: optimised, Cancun, no metadata hash (so comment edits leave the bytecode alone).
-node - "${CONTRACTS[@]}" <<'JS' | npx --yes "solc@${SOLC_VERSION}" --standard-json >"$out"
-const fs = require("fs");
-const sources = {};
-for (const name of process.argv.slice(2)) {
-  sources[`${name}.sol`] = { content: fs.readFileSync(`${name}.sol`, "utf8") };
-}
-process.stdout.write(JSON.stringify({
-  language: "Solidity",
-  sources,
-  settings: {
-    optimizer: { enabled: true, runs: 200 },
-    evmVersion: "cancun",
-    metadata: { bytecodeHash: "none", appendCBOR: false },
-    outputSelection: { "*": { "*": ["abi", "evm.bytecode.object"] } },
-  },
-}));
-JS
-
-node - "$out" "${CONTRACTS[@]}" <<'JS'
-const fs = require("fs");
-const [outPath, ...names] = process.argv.slice(2);
-// solc-js prints a notice about SMT solvers before the JSON on stdout: start at the first brace.
-const raw = fs.readFileSync(outPath, "utf8");
-const output = JSON.parse(raw.slice(raw.indexOf("{")));
-const errors = (output.errors || []).filter((e) => e.severity === "error");
-if (errors.length > 0) {
-  for (const e of errors) console.error(e.formattedMessage);
-  process.exit(1);
-}
-for (const name of names) {
-  const contract = output.contracts[`${name}.sol`][name];
-  const artifact = { abi: contract.abi, bytecode: `0x${contract.evm.bytecode.object}` };
-  fs.writeFileSync(`${name}.json`, JSON.stringify(artifact, null, 2) + "\n");
-  console.error(`wrote ${name}.json`);
-}
-JS
+here="$(cd "$(dirname "$0")" && pwd)"
+exec "$here/../../../scripts/build-contracts.sh" "$here" TestEigenPod TestEigenPodManager
