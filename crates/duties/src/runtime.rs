@@ -20,7 +20,7 @@ use tokio::{
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
 use crate::{
-    DutyContext, DutyModule, DutyResult, ExecutionProviders, ModuleFactory, ModuleKv,
+    DutyContext, DutyModule, DutyOutcome, DutyResult, ExecutionProviders, ModuleFactory, ModuleKv,
     ModuleMetrics, RuntimeError, StatusReporter,
     context::{ClockCell, Health},
     metrics::RuntimeMetrics,
@@ -323,6 +323,18 @@ impl ModuleRuntime {
             stopping: false,
         };
         self.shared.set_gauge(&id, entry.state);
+        // Every series from zero, so `increase()` sees the first restart and alerts that use
+        // them find them before anything happened.
+        self.shared
+            .metrics
+            .restarts
+            .with_label_values(&[id.as_str()]);
+        for outcome in [DutyOutcome::Done, DutyOutcome::Skipped, DutyOutcome::Failed] {
+            self.shared
+                .metrics
+                .duties
+                .with_label_values(&[id.as_str(), outcome.as_str()]);
+        }
         if enabled && let Some(root) = inner.root.clone() {
             self.shared.launch(&id, &mut entry, &root);
         }

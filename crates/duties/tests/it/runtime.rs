@@ -37,6 +37,11 @@ async fn panicking_module_is_restarted_while_healthy_module_keeps_producing_duti
     .await;
     assert_eq!(status(&later, "healthy").state, ModuleState::Running);
     assert_eq!(status(&later, "healthy").restarts, 0);
+    assert_eq!(
+        harness.metric("restaked_module_restarts_total", &[("module", "healthy")]),
+        Some(0.0),
+        "every module's restart counter is exported from zero"
+    );
     assert!(
         harness
             .metric(
