@@ -13,6 +13,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "restaked/v1/validators.proto",
         "restaked/v1/pods.proto",
         "restaked/v1/proofs.proto",
+        "restaked/v1/modules.proto",
+        "restaked/v1/oracle.proto",
     ];
     for file in files {
         println!("cargo:rerun-if-changed={}", proto_root.join(file).display());

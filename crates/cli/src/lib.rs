@@ -3,6 +3,8 @@
 
 mod generate;
 mod keys;
+mod modules;
+mod oracle;
 mod pods;
 mod proofs;
 mod protection;
@@ -18,7 +20,8 @@ use std::{
 use clap::{Parser, Subcommand};
 use restake_api::v1::{
     self, GetStatusRequest, GetStatusResponse, ShutdownRequest,
-    key_service_client::KeyServiceClient, node_service_client::NodeServiceClient,
+    key_service_client::KeyServiceClient, module_service_client::ModuleServiceClient,
+    node_service_client::NodeServiceClient, oracle_service_client::OracleServiceClient,
     pod_service_client::PodServiceClient, proof_service_client::ProofServiceClient,
     protection_service_client::ProtectionServiceClient,
     validator_service_client::ValidatorServiceClient,
@@ -88,6 +91,13 @@ enum Command {
     /// verified against a block root.
     #[command(subcommand)]
     Proofs(proofs::ProofsCommand),
+    /// The node's duty modules: list, enable, disable or restart them, and watch the duties
+    /// they perform.
+    #[command(subcommand)]
+    Modules(modules::ModulesCommand),
+    /// The signed reports of the node's oracle modules, each signature checked here.
+    #[command(subcommand)]
+    Oracle(oracle::OracleCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -152,6 +162,12 @@ enum CliError {
         "restaked at {endpoint} refused the call: {message}. Pass the node's grpc.auth_token with --token or RESTAKECTL_TOKEN"
     )]
     Unauthenticated { endpoint: String, message: String },
+    #[error("restaked at {endpoint} did not answer within {timeout} (--timeout): {hint}")]
+    TimedOut {
+        endpoint: String,
+        timeout: String,
+        hint: String,
+    },
     #[error("restaked at {endpoint} answered {code:?}: {message}")]
     Rpc {
         endpoint: String,
@@ -177,7 +193,7 @@ impl CliError {
             Self::InvalidEndpoint(..) | Self::InvalidToken => 64,
             Self::Unreachable { .. } => 69,
             Self::Unauthenticated { .. } => 77,
-            Self::Rpc { .. } => 1,
+            Self::Rpc { .. } | Self::TimedOut { .. } => 1,
             Self::File { .. } => 66,
             Self::Usage(_) => 64,
             Self::Keys(_) | Self::InvalidProof(_) => 1,
@@ -428,6 +444,24 @@ async fn execute(cli: &Cli) -> Result<String, CliError> {
                 cli,
                 ProofServiceClient::with_interceptor(channel, auth),
                 command,
+            )
+            .await
+        }
+        Command::Modules(command) => {
+            modules::execute(
+                cli,
+                ModuleServiceClient::with_interceptor(channel, auth),
+                command,
+                &mut std::io::stdout(),
+            )
+            .await
+        }
+        Command::Oracle(command) => {
+            oracle::execute(
+                cli,
+                OracleServiceClient::with_interceptor(channel, auth),
+                command,
+                &mut std::io::stdout(),
             )
             .await
         }

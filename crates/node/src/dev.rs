@@ -2,7 +2,7 @@
 //! and, when the anvil binary is present, an anvil chain with the test EigenPodManager and pod
 //! set up so that every reconciliation finding shows.
 
-use std::net::SocketAddr;
+use std::{collections::BTreeMap, net::SocketAddr, str::FromStr, time::Duration};
 
 use restake_devnet::{Devnet, DevnetConfig, Scenario};
 use restake_eigenpod::{
@@ -10,10 +10,13 @@ use restake_eigenpod::{
     dev::{DEV_POD, DEV_POD_MANAGER, DevPodSetup, DevValidator, deploy_dev_pods},
     reconcile::PodValidatorStatus,
 };
-use restake_types::{Gwei, ValidatorIndex};
+use restake_types::{Gwei, ModuleId, ValidatorIndex};
 use tokio_util::sync::CancellationToken;
 
-use crate::config::Config;
+use crate::config::{
+    BeaconValueSetting, Config, FeedScheme, FeedSettings, ModuleKind, ModuleSettings,
+    OracleSettings, SourceSettings,
+};
 
 /// Why the dev chains could not start.
 #[derive(Debug, thiserror::Error)]
@@ -58,6 +61,11 @@ pub(crate) async fn start(
     for index in verified_elsewhere.iter().chain(scenario.bls.first()) {
         config.tracker.validator_indices.push(index.0..=index.0);
     }
+    if let Ok(id) = ModuleId::from_str(DEV_ORACLE)
+        && !config.modules.iter().any(|m| m.id == id)
+    {
+        config.modules.push(dev_oracle(id));
+    }
 
     let anvil = match find_anvil() {
         Ok(path) => {
@@ -75,6 +83,43 @@ pub(crate) async fn start(
         }
     };
     Ok(anvil)
+}
+
+/// The id of `--dev`'s oracle module.
+const DEV_ORACLE: &str = "dev-oracle";
+
+/// `--dev`'s oracle: proof-of-reserve feeds from the devnet through the tracker, the dev pod's
+/// validators and every tracked validator, signed by the dev BN254 key every few seconds.
+fn dev_oracle(id: ModuleId) -> ModuleSettings {
+    let feed = |value, pod| FeedSettings {
+        decimals: 9,
+        quorum: 1,
+        deviation_bps: 1,
+        heartbeat: Duration::from_secs(10),
+        interval: Duration::from_secs(2),
+        max_age: Duration::from_secs(120),
+        outlier_bps: 1000,
+        scheme: FeedScheme::Bn254,
+        key: None,
+        publish_urls: Vec::new(),
+        sources: BTreeMap::from([("devnet".to_owned(), SourceSettings::Beacon { value, pod })]),
+    };
+    ModuleSettings {
+        id,
+        enabled: true,
+        kind: ModuleKind::Oracle(OracleSettings {
+            feeds: BTreeMap::from([
+                (
+                    "dev-pod-reserve".to_owned(),
+                    feed(BeaconValueSetting::PodBalance, Some(DEV_POD)),
+                ),
+                (
+                    "dev-tracked-balance".to_owned(),
+                    feed(BeaconValueSetting::TrackedBalance, None),
+                ),
+            ]),
+        }),
+    }
 }
 
 /// What the dev pod records, chosen so that each finding shows: the pod validators are verified

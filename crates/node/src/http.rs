@@ -10,12 +10,13 @@ use axum::{
     routing::get,
 };
 use prometheus::Registry;
+use restake_duties::{ModuleRuntime, ModuleState};
 use serde_json::json;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::{
-    metrics,
+    metrics, modules,
     readiness::{Health, Readiness},
 };
 
@@ -31,6 +32,8 @@ pub struct HttpState {
     pub readiness: Readiness,
     /// `node.name`.
     pub node_name: Arc<str>,
+    /// The duty modules, listed as the node's services.
+    pub modules: Option<Arc<ModuleRuntime>>,
 }
 
 /// The router, separate from serving so it can be tested without a socket.
@@ -117,18 +120,42 @@ async fn eigen_health(State(state): State<HttpState>) -> StatusCode {
     health_status(Readiness::health_of(&state.readiness.snapshot()))
 }
 
-// Services are the node's duty modules; none are configured until the module runtime lands
-// (issue 5), so the list is empty and every id is unknown.
-async fn eigen_services() -> Response {
-    Json(json!({ "services": [] })).into_response()
+/// The node's services are its duty modules, disabled ones included (as `Down`).
+async fn eigen_services(State(state): State<HttpState>) -> Response {
+    let services: Vec<serde_json::Value> = state
+        .modules
+        .iter()
+        .flat_map(|runtime| runtime.statuses())
+        .map(|status| {
+            json!({
+                "id": status.id.as_str(),
+                "name": modules::service_name(&status.id, status.kind),
+                "description": status.message.as_deref().or(status.last_error.as_deref()).unwrap_or(status.state.as_str()),
+                "status": modules::service_status(&status),
+            })
+        })
+        .collect();
+    Json(json!({ "services": services })).into_response()
 }
 
-async fn eigen_service_health(Path(id): Path<String>) -> Response {
-    (
-        StatusCode::NOT_FOUND,
-        Json(json!({ "error": format!("no service with id {id:?}") })),
-    )
-        .into_response()
+/// 200 when the module runs normally, 206 when it runs degraded, 503 otherwise (starting,
+/// failed, disabled, stopped); 404 for an id that is no module.
+async fn eigen_service_health(State(state): State<HttpState>, Path(id): Path<String>) -> Response {
+    let status = state
+        .modules
+        .iter()
+        .flat_map(|runtime| runtime.statuses())
+        .find(|status| status.id.as_str() == id);
+    match status.map(|s| s.state) {
+        Some(ModuleState::Running) => StatusCode::OK.into_response(),
+        Some(ModuleState::Degraded) => StatusCode::PARTIAL_CONTENT.into_response(),
+        Some(_) => StatusCode::SERVICE_UNAVAILABLE.into_response(),
+        None => (
+            StatusCode::NOT_FOUND,
+            Json(json!({ "error": format!("no service with id {id:?}") })),
+        )
+            .into_response(),
+    }
 }
 
 #[cfg(test)]
@@ -159,6 +186,7 @@ mod tests {
             registry,
             readiness,
             node_name: "test-node".into(),
+            modules: None,
         }
     }
 

@@ -28,6 +28,10 @@ const DEV_ECDSA_SECRET: [u8; 32] = [
     0x4b, 0xac, 0xb4, 0x78, 0xcb, 0xed, 0x5e, 0xfc, 0xae, 0x78, 0x4d, 0x7b, 0xf4, 0xf2, 0xff, 0x80,
 ];
 
+/// The secret of `--dev`'s BN254 (EigenLayer AVS) key, which signs the dev oracle's reports:
+/// public, chosen only to be a valid scalar below the BN254 group order.
+const DEV_BN254_SECRET: [u8; 32] = [0x11; 32];
+
 /// Number of deterministic keys `--dev` loads.
 pub const DEV_KEY_COUNT: u32 = 4;
 /// Directory in the data dir where keystores imported over the admin API are kept (flat
@@ -125,6 +129,18 @@ pub fn load(
                     failed: 1,
                     total: 1,
                     details: format!("  the dev ECDSA key: {e}"),
+                })?;
+        }
+        if settings.bn254.is_none() {
+            keyring
+                .add_bn254(
+                    &SecretBytes::new(DEV_BN254_SECRET),
+                    "a PUBLIC dev BN254 key (signs the dev oracle's reports)",
+                )
+                .map_err(|e| KeyLoadError::BadKeystores {
+                    failed: 1,
+                    total: 1,
+                    details: format!("  the dev BN254 key: {e}"),
                 })?;
         }
     }

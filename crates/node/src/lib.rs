@@ -9,6 +9,7 @@ pub mod http;
 pub mod keys;
 pub mod lock;
 pub mod metrics;
+pub mod modules;
 pub mod node;
 pub mod pod_tx;
 pub mod pods;

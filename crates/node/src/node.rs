@@ -25,13 +25,14 @@ use crate::{
     config::{Config, ConfigErrors},
     dev,
     grpc::{
-        self, AdminServices, BearerAuth, KeysApi, NodeApi, PodsApi, ProofsApi, ProtectionApi,
-        SubmitSettings, ValidatorsApi,
+        self, AdminServices, BearerAuth, KeysApi, ModulesApi, NodeApi, OracleApi, PodsApi,
+        ProofsApi, ProtectionApi, SubmitSettings, ValidatorsApi,
     },
     http::{self, HttpState},
     keys::{self, KeyLoadError, KeyMetrics},
     lock::{DataDirLock, LockError},
     metrics,
+    modules::{self, ModuleSetupError},
     pods::{self, PodMetrics, PodReports, PodSettings},
     proofs::Prover,
     readiness::{ComponentState, Readiness},
@@ -107,6 +108,9 @@ pub enum NodeError {
     /// The `--dev` chains could not start.
     #[error(transparent)]
     Dev(#[from] dev::DevError),
+    /// The configured duty modules cannot be set up (a key they name is not loaded, ...).
+    #[error(transparent)]
+    Modules(#[from] ModuleSetupError),
     /// A server task failed.
     #[error("{0}")]
     Server(String),
@@ -119,6 +123,7 @@ impl NodeError {
     pub fn exit_code(&self) -> u8 {
         match self {
             Self::Config(_) | Self::Beacon(_) | Self::Execution(_) => 64,
+            Self::Modules(ModuleSetupError::Key { .. }) => 64,
             Self::Store(e) if e.is_data_error() => 65,
             Self::Protection(
                 ProtectionError::Corrupt { .. } | ProtectionError::NewerSchema { .. },
@@ -280,6 +285,33 @@ pub async fn run(mut config: Config, options: RunOptions) -> Result<(), NodeErro
     let shutdown = CancellationToken::new();
     let tracker = TaskTracker::new();
 
+    let kv_path = store.path().to_owned();
+    let kv = tokio::task::spawn_blocking(move || restake_duties::ModuleKv::open(&kv_path))
+        .await
+        .map_err(|e| NodeError::Server(format!("module store task: {e}")))?
+        .map_err(ModuleSetupError::from)?;
+    let execution_urls: Vec<url::Url> = config
+        .execution
+        .rpc_url
+        .iter()
+        .chain(&config.execution.extra_rpc_urls)
+        .cloned()
+        .collect();
+    let duty_modules = modules::build(
+        &config,
+        &signer,
+        restake_duties::Resources {
+            beacon: beacon.clone(),
+            execution: restake_duties::ExecutionProviders::new(&execution_urls),
+            tracker: validator_tracker.clone(),
+            slot_clock: None,
+        },
+        kv,
+        &registry,
+        tracker.clone(),
+    )?;
+    readiness.set("modules", ComponentState::Starting, "starting");
+
     let http_listener = bind("http.listen", config.http.listen).await?;
     let grpc_listener = bind("grpc.listen", config.grpc.listen).await?;
     let endpoints = Endpoints {
@@ -302,6 +334,7 @@ pub async fn run(mut config: Config, options: RunOptions) -> Result<(), NodeErro
         registry,
         readiness: readiness.clone(),
         node_name: node_name.clone(),
+        modules: Some(duty_modules.runtime.clone()),
     };
     let failure = CancellationToken::new();
     spawn_server(
@@ -338,6 +371,14 @@ pub async fn run(mut config: Config, options: RunOptions) -> Result<(), NodeErro
         },
         pods: PodsApi {
             reports: reconciler.is_some().then(|| pod_reports.clone()),
+        },
+        modules: ModulesApi {
+            runtime: Some(duty_modules.runtime.clone()),
+            shutdown: shutdown.clone(),
+        },
+        oracle: OracleApi {
+            hubs: duty_modules.oracle_hubs.clone(),
+            shutdown: shutdown.clone(),
         },
         proofs: ProofsApi {
             prover: beacon.clone().map(Prover::new),
@@ -405,6 +446,13 @@ pub async fn run(mut config: Config, options: RunOptions) -> Result<(), NodeErro
             shutdown.clone(),
         ));
     }
+    // Modules start after the tracker, so a beacon-derived feed finds it running.
+    duty_modules.runtime.start(shutdown.child_token());
+    tracker.spawn(modules::watch_modules(
+        duty_modules.runtime.clone(),
+        readiness.clone(),
+        shutdown.clone(),
+    ));
     write_endpoints(&data_dir, &endpoints)?;
 
     tracing::info!(
@@ -440,6 +488,13 @@ pub async fn run(mut config: Config, options: RunOptions) -> Result<(), NodeErro
     // No new signature from here on; requests already queued are still answered and recorded.
     signer.close();
     shutdown.cancel();
+    let stopped = duty_modules
+        .runtime
+        .shutdown(config.duties.stop_deadline)
+        .await;
+    if !stopped.not_stopped.is_empty() {
+        tracing::warn!(modules = ?stopped.not_stopped, "duty modules did not stop within duties.stop_deadline and were aborted");
+    }
     tracker.close();
     tokio::select! {
         () = tracker.wait() => tracing::info!("all tasks stopped"),

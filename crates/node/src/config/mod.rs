@@ -3,6 +3,7 @@
 //! Every key is documented in `docs/config.md`. Loading collects all problems at once, each with
 //! the key's path and where its value came from, so an operator fixes a file in one pass.
 
+mod modules;
 mod reader;
 
 use std::{
@@ -13,6 +14,10 @@ use config::{ConfigError, Environment, File, FileFormat, Map, Source, Value, Val
 use serde::{Serialize, Serializer};
 use zeroize::Zeroizing;
 
+pub use modules::{
+    BeaconValueSetting, ContractCallSetting, DutiesSettings, FeedScheme, FeedSettings, ModuleKind,
+    ModuleSettings, OracleSettings, SourceSettings,
+};
 pub use reader::ConfigIssue;
 use reader::{Reader, duration, non_empty, one_of, parsed, text};
 
@@ -57,6 +62,21 @@ pub struct Config {
     pub execution: ExecutionSettings,
     /// The operator's EigenPods and their reconciliation.
     pub eigenpod: EigenPodSettings,
+    /// How the duty-module runtime supervises modules.
+    pub duties: DutiesSettings,
+    /// The duty modules, by id (`[modules.<id>]`).
+    #[serde(
+        skip_serializing_if = "Vec::is_empty",
+        serialize_with = "modules_by_id"
+    )]
+    pub modules: Vec<ModuleSettings>,
+}
+
+fn modules_by_id<S: Serializer>(
+    modules: &[ModuleSettings],
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.collect_map(modules.iter().map(|m| (m.id.as_str(), m)))
 }
 
 /// `[tracker]`: which validators the node tracks, and how.
@@ -91,6 +111,10 @@ pub struct ExecutionSettings {
         serialize_with = "redacted_url"
     )]
     pub rpc_url: Option<url::Url>,
+    /// JSON-RPC URLs of other chains, for duty modules that read contracts there (an oracle's
+    /// aggregator on an L2); each one's chain id is asked when a module first needs it.
+    #[serde(serialize_with = "redacted_urls")]
+    pub extra_rpc_urls: Vec<url::Url>,
 }
 
 /// `[eigenpod]`: the operator's EigenPods on the execution chain.
@@ -120,6 +144,16 @@ fn ranges<S: Serializer>(ranges: &[RangeInclusive<u64>], serializer: S) -> Resul
 
 fn redacted_url<S: Serializer>(url: &Option<url::Url>, serializer: S) -> Result<S::Ok, S::Error> {
     redacted_urls(url.as_slice(), serializer)
+}
+
+/// An `http://` or `https://` URL.
+fn http_url(value: &Value) -> Result<url::Url, String> {
+    let text = non_empty(value)?;
+    let url = url::Url::parse(&text).map_err(|e| format!("{text:?} is not a URL: {e}"))?;
+    match url.scheme() {
+        "http" | "https" => Ok(url),
+        other => Err(format!("{text:?}: scheme {other:?} is not http or https")),
+    }
 }
 
 /// A validator index range: `"7"` or `"100-199"`.
@@ -174,19 +208,22 @@ pub struct BeaconSettings {
 /// URLs may carry credentials (basic auth, API keys in the path); the dump shows scheme, host
 /// and port only.
 fn redacted_urls<S: Serializer>(urls: &[url::Url], serializer: S) -> Result<S::Ok, S::Error> {
-    serializer.collect_seq(urls.iter().map(|u| {
-        let has_secret = !u.username().is_empty()
-            || u.password().is_some()
-            || u.path() != "/"
-            || u.query().is_some();
-        let base = format!("{}://{}", u.scheme(), u.host_str().unwrap_or(""));
-        let port = u.port().map(|p| format!(":{p}")).unwrap_or_default();
-        if has_secret {
-            format!("{base}{port}/<redacted>")
-        } else {
-            format!("{base}{port}")
-        }
-    }))
+    serializer.collect_seq(urls.iter().map(redact))
+}
+
+/// Scheme, host and port of `u`, with anything that may be a secret replaced by `<redacted>`.
+fn redact(u: &url::Url) -> String {
+    let has_secret = !u.username().is_empty()
+        || u.password().is_some()
+        || u.path() != "/"
+        || u.query().is_some();
+    let base = format!("{}://{}", u.scheme(), u.host_str().unwrap_or(""));
+    let port = u.port().map(|p| format!(":{p}")).unwrap_or_default();
+    if has_secret {
+        format!("{base}{port}/<redacted>")
+    } else {
+        format!("{base}{port}")
+    }
 }
 
 /// `[node]`: identity of this node.
@@ -517,25 +554,12 @@ impl Config {
             },
             signer: Self::read_signer(r),
             beacon: BeaconSettings {
-                endpoints: r.list("beacon.endpoints", |v| {
-                    let text = non_empty(v)?;
-                    let url = url::Url::parse(&text).map_err(|e| format!("{text:?} is not a URL: {e}"))?;
-                    match url.scheme() {
-                        "http" | "https" => Ok(url),
-                        other => Err(format!("{text:?}: scheme {other:?} is not http or https")),
-                    }
-                }),
+                endpoints: r.list("beacon.endpoints", http_url),
             },
             tracker: Self::read_tracker(r),
             execution: ExecutionSettings {
-                rpc_url: r.optional("execution.rpc_url", |v| {
-                    let text = non_empty(v)?;
-                    let url = url::Url::parse(&text).map_err(|e| format!("{text:?} is not a URL: {e}"))?;
-                    match url.scheme() {
-                        "http" | "https" => Ok(url),
-                        other => Err(format!("{text:?}: scheme {other:?} is not http or https")),
-                    }
-                }),
+                rpc_url: r.optional("execution.rpc_url", http_url),
+                extra_rpc_urls: r.list("execution.extra_rpc_urls", http_url),
             },
             eigenpod: EigenPodSettings {
                 manager: r.optional("eigenpod.manager", parsed("an execution address (0x + 40 hex digits)")),
@@ -546,6 +570,8 @@ impl Config {
                 }),
                 unrestaked_threshold_gwei: r.read("eigenpod.unrestaked_threshold_gwei", 1_000_000_000, parsed("a number of Gwei")),
             },
+            duties: modules::read_duties(r),
+            modules: modules::read_modules(r),
         };
         if !config.eigenpod.owners.is_empty() {
             if config.eigenpod.manager.is_none() {

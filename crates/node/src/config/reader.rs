@@ -149,6 +149,35 @@ impl<'a> Reader<'a> {
         parsed
     }
 
+    /// Whether `path` has a value (valid or not).
+    pub(crate) fn is_set(&self, path: &str) -> bool {
+        self.lookup(path).is_some()
+    }
+
+    /// The keys of the table at `path` (sorted; empty when absent). A value there that is not a
+    /// table is recorded as an issue.
+    pub(crate) fn table_keys(&mut self, path: &str) -> Vec<String> {
+        let Some(value) = self.lookup(path) else {
+            return Vec::new();
+        };
+        match &value.kind {
+            ValueKind::Table(table) => {
+                let mut keys: Vec<String> = table.keys().cloned().collect();
+                keys.sort();
+                keys
+            }
+            _ => {
+                self.known.insert(path.to_owned());
+                self.issues.push(ConfigIssue {
+                    path: path.to_owned(),
+                    message: format!("expected a table of settings, found {}", describe(value)),
+                    origin: value.origin().map(str::to_owned),
+                });
+                Vec::new()
+            }
+        }
+    }
+
     /// Reports every key in the tree that no `read`/`optional` asked for, with a suggestion,
     /// and returns all issues sorted by path.
     pub(crate) fn finish(mut self) -> Vec<ConfigIssue> {

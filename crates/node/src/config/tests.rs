@@ -450,3 +450,203 @@ fn bad_tracker_and_pod_keys_are_each_named() {
         );
     }
 }
+
+const ORACLE: &str = r#"
+[modules.prices]
+kind = "oracle"
+
+[modules.prices.feeds.eth-usd]
+decimals = 8
+quorum = 2
+deviation_bps = 25
+heartbeat = "10m"
+interval = "15s"
+scheme = "bls12-381"
+publish_urls = ["https://aggregator.example/reports?key=abc"]
+
+[modules.prices.feeds.eth-usd.sources.exchange]
+kind = "http"
+url = "https://api.example/price?key=secret"
+pointer = "/data/amount"
+timeout = "2s"
+headers = { X-Api-Key = "hunter2" }
+
+[modules.prices.feeds.eth-usd.sources.chainlink]
+kind = "contract"
+chain_id = 1
+address = "0x5f4ec3df9cbd43714fe2740f5e3616155c5b8419"
+
+[modules.reserves]
+kind = "oracle"
+enabled = false
+
+[modules.reserves.feeds.pod]
+[modules.reserves.feeds.pod.sources.beacon]
+kind = "beacon"
+value = "pod_balance"
+pod = "0x076a4424f54146187f3e580825118dbb62d54813"
+"#;
+
+#[test]
+fn oracle_modules_are_read_with_their_feeds_and_sources() {
+    let config = load(Some(ORACLE), &[], &[]).unwrap();
+    assert_eq!(config.modules.len(), 2);
+    let prices = &config.modules[0];
+    assert_eq!(prices.id.as_str(), "prices");
+    assert!(prices.enabled);
+    let ModuleKind::Oracle(oracle) = &prices.kind;
+    let feed = &oracle.feeds["eth-usd"];
+    assert_eq!(
+        (
+            feed.decimals,
+            feed.quorum,
+            feed.deviation_bps,
+            feed.outlier_bps
+        ),
+        (8, 2, 25, 1000)
+    );
+    assert_eq!(feed.heartbeat, Duration::from_secs(600));
+    assert_eq!(feed.scheme, FeedScheme::Bls12381);
+    assert_eq!(feed.key, None);
+    let SourceSettings::Http {
+        headers,
+        pointer,
+        timeout,
+        ..
+    } = &feed.sources["exchange"]
+    else {
+        panic!("{:?}", feed.sources["exchange"]);
+    };
+    assert_eq!(pointer, "/data/amount");
+    assert_eq!(*timeout, Duration::from_secs(2));
+    assert_eq!(headers["X-Api-Key"].expose(), "hunter2");
+    assert!(matches!(
+        feed.sources["chainlink"],
+        SourceSettings::Contract {
+            chain_id: 1,
+            call: ContractCallSetting::LatestRoundData,
+            decimals: 8,
+            ..
+        }
+    ));
+    let reserves = &config.modules[1];
+    assert!(!reserves.enabled);
+    let ModuleKind::Oracle(oracle) = &reserves.kind;
+    let feed = &oracle.feeds["pod"];
+    // One source: the default quorum is a majority of one.
+    assert_eq!((feed.quorum, feed.scheme), (1, FeedScheme::Bn254));
+    assert!(matches!(
+        feed.sources["beacon"],
+        SourceSettings::Beacon {
+            value: BeaconValueSetting::PodBalance,
+            pod: Some(_)
+        }
+    ));
+
+    let dump = config.dump();
+    assert!(!dump.contains("hunter2"), "{dump}");
+    assert!(!dump.contains("secret"), "{dump}");
+    assert!(
+        dump.contains("[modules.prices.feeds.eth-usd.sources.exchange]"),
+        "{dump}"
+    );
+    let reloaded = load(Some(&dump), &[], &[]).unwrap();
+    assert_eq!(reloaded.modules.len(), 2);
+}
+
+#[test]
+fn every_module_problem_is_reported_at_once() {
+    let toml = r#"
+[duties]
+backoff_base = "10s"
+backoff_max = "1s"
+
+[modules.Bad_Id]
+kind = "oracle"
+
+[modules.nokind]
+enabled = true
+
+[modules.weird]
+kind = "bridge"
+
+[modules.prices]
+kind = "oracle"
+
+[modules.prices.feeds.eth-usd]
+quorum = 4
+heartbeat = "5s"
+interval = "30s"
+deviation_bps = 0
+key = "0x1234"
+
+[modules.prices.feeds.eth-usd.sources.a]
+kind = "http"
+url = "ftp://example.org"
+pointer = "/data"
+urll = "typo"
+
+[modules.prices.feeds.eth-usd.sources.d]
+kind = "http"
+url = "https://example.org"
+pointer = "data"
+
+[modules.prices.feeds.eth-usd.sources.b]
+kind = "beacon"
+value = "pod_balance"
+
+[modules.prices.feeds.eth-usd.sources.c]
+kind = "contract"
+address = "0x12"
+"#;
+    let errors = load(Some(toml), &[], &[]).unwrap_err();
+    let lines = issue_lines(&errors).join("\n");
+    for expected in [
+        "duties.backoff_max",
+        "modules.Bad_Id",
+        "modules.Bad_Id.feeds: no feed is configured",
+        "modules.nokind.kind: missing",
+        "modules.weird.kind",
+        "modules.prices.feeds.eth-usd.heartbeat",
+        "modules.prices.feeds.eth-usd.deviation_bps",
+        "modules.prices.feeds.eth-usd.key: a bn254 public key is 64 bytes, this one is 2",
+        "modules.prices.feeds.eth-usd.sources.a.url",
+        "modules.prices.feeds.eth-usd.sources.d.pointer: \"data\" is not a JSON pointer",
+        "modules.prices.feeds.eth-usd.sources.a.urll: unknown key (did you mean `modules.prices.feeds.eth-usd.sources.a.url`?)",
+        "modules.prices.feeds.eth-usd.sources.b.pod: pod_balance needs the pod's address",
+        "modules.prices.feeds.eth-usd.sources.c.chain_id: missing",
+        "modules.prices.feeds.eth-usd.sources.c.address",
+    ] {
+        assert!(lines.contains(expected), "{expected:?} not in:\n{lines}");
+    }
+    // Sources already reported as bad do not also make the feed "sourceless" or its quorum
+    // "too high".
+    assert!(!lines.contains("eth-usd.quorum"), "{lines}");
+    assert!(!lines.contains("eth-usd.sources:"), "{lines}");
+
+    let quorum = r#"
+[modules.prices]
+kind = "oracle"
+[modules.prices.feeds.eth-usd]
+quorum = 2
+[modules.prices.feeds.eth-usd.sources.a]
+kind = "beacon"
+value = "tracked_balance"
+[modules.other]
+kind = "oracle"
+[modules.other.feeds.eth-usd.sources.a]
+kind = "beacon"
+value = "tracked_balance"
+"#;
+    let lines = issue_lines(&load(Some(quorum), &[], &[]).unwrap_err()).join("\n");
+    assert!(
+        lines.contains("modules.prices.feeds.eth-usd.quorum: 2 exceeds the number of sources (1)"),
+        "{lines}"
+    );
+    assert!(
+        lines.contains(
+            "modules.prices.feeds.eth-usd: feed \"eth-usd\" is also configured in modules.other"
+        ),
+        "{lines}"
+    );
+}

@@ -1,6 +1,6 @@
 //! The gRPC admin API: `restaked.v1.NodeService`, `KeyService`, `ProtectionService`,
-//! `ValidatorService`, `PodService` and `ProofService`, `grpc.health.v1.Health` and server
-//! reflection.
+//! `ValidatorService`, `PodService`, `ProofService`, `ModuleService` and `OracleService`,
+//! `grpc.health.v1.Health` and server reflection.
 
 use std::{
     path::PathBuf,
@@ -11,7 +11,9 @@ use std::{
 use restake_api::v1::{
     self, GetStatusRequest, GetStatusResponse, ShutdownRequest, ShutdownResponse,
     key_service_server::KeyServiceServer,
+    module_service_server::ModuleServiceServer,
     node_service_server::{NodeService, NodeServiceServer},
+    oracle_service_server::OracleServiceServer,
     pod_service_server::PodServiceServer,
     proof_service_server::ProofServiceServer,
     protection_service_server::ProtectionServiceServer,
@@ -31,12 +33,16 @@ use crate::{
 };
 
 mod keys;
+mod modules;
+mod oracle;
 mod pods;
 mod proofs;
 mod protection;
 mod validators;
 
 pub use keys::KeysApi;
+pub use modules::ModulesApi;
+pub use oracle::OracleApi;
 pub use pods::PodsApi;
 pub use proofs::{ProofsApi, SubmitSettings};
 pub use protection::ProtectionApi;
@@ -56,6 +62,10 @@ pub struct AdminServices {
     pub pods: PodsApi,
     /// `restaked.v1.ProofService`.
     pub proofs: ProofsApi,
+    /// `restaked.v1.ModuleService`.
+    pub modules: ModulesApi,
+    /// `restaked.v1.OracleService`.
+    pub oracle: OracleApi,
 }
 
 /// The node's answers to `NodeService`.
@@ -223,7 +233,15 @@ pub async fn serve(
             services.pods,
             auth.clone(),
         ))
-        .add_service(ProofServiceServer::with_interceptor(services.proofs, auth))
+        .add_service(ProofServiceServer::with_interceptor(
+            services.proofs,
+            auth.clone(),
+        ))
+        .add_service(ModuleServiceServer::with_interceptor(
+            services.modules,
+            auth.clone(),
+        ))
+        .add_service(OracleServiceServer::with_interceptor(services.oracle, auth))
         .serve_with_incoming_shutdown(TcpIncoming::from(listener), async move {
             stopping.cancelled().await;
             health_on_stop

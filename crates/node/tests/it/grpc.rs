@@ -74,6 +74,7 @@ async fn health_and_status_report_a_ready_node() {
             ("grpc".to_owned(), ready),
             ("http".to_owned(), ready),
             ("keys".to_owned(), ready),
+            ("modules".to_owned(), ready),
             ("signer".to_owned(), ready),
             ("store".to_owned(), ready)
         ]

@@ -251,8 +251,8 @@ fn dev_keys_are_refused_outside_dev_mode_and_added_in_it() {
         .collect();
     assert_eq!(
         (before.len(), bls),
-        (5, 4),
-        "--dev loads four BLS keys and one ECDSA key"
+        (6, 4),
+        "--dev loads four BLS keys, one ECDSA key and one BN254 key"
     );
     assert_eq!(
         ecdsa[0]["public_key"].as_str().unwrap().to_lowercase(),
@@ -283,7 +283,7 @@ fn dev_keys_are_refused_outside_dev_mode_and_added_in_it() {
     let after: serde_json::Value =
         serde_json::from_slice(&restakectl(endpoints.grpc, &["keys", "list", "--json"]).stdout)
             .unwrap();
-    assert_eq!(after.as_array().unwrap().len(), 7);
+    assert_eq!(after.as_array().unwrap().len(), 8);
 }
 
 #[test]

@@ -11,6 +11,7 @@ mod grpc;
 mod http;
 mod keys;
 mod lifecycle;
+mod modules;
 mod pods;
 mod process;
 mod proofs;

@@ -41,7 +41,7 @@ fn status_prints_a_table_and_json() {
     );
     assert!(
         table.contains(
-            "COMPONENT  STATE  MESSAGE\ngrpc       ready\nhttp       ready\nkeys       ready  0 key(s) loaded\nsigner     ready\nstore      ready\n"
+            "COMPONENT  STATE  MESSAGE\ngrpc       ready\nhttp       ready\nkeys       ready  0 key(s) loaded\nmodules    ready  0 module(s) enabled, 0 disabled\nsigner     ready\nstore      ready\n"
         ),
         "{table}"
     );
@@ -52,9 +52,9 @@ fn status_prints_a_table_and_json() {
     assert_eq!(json["node_name"], "ctl-node");
     assert_eq!(json["ready"], true);
     assert_eq!(json["data_dir"], data_dir.display().to_string());
-    assert_eq!(json["components"].as_array().unwrap().len(), 5);
-    assert_eq!(json["components"][4]["name"], "store");
-    assert_eq!(json["components"][4]["state"], "ready");
+    assert_eq!(json["components"].as_array().unwrap().len(), 6);
+    assert_eq!(json["components"][5]["name"], "store");
+    assert_eq!(json["components"][5]["state"], "ready");
 }
 
 #[test]
