@@ -484,6 +484,51 @@ fn json_line<T: Serialize>(value: &T) -> String {
     line
 }
 
+/// Prints each message of a server stream as `line` renders it (`None`: nothing to print),
+/// until the stream ends, Ctrl-C, or standard output closes (a pipe into `head`).
+async fn follow<M>(
+    cli: &Cli,
+    mut stream: tonic::Streaming<M>,
+    out: &mut dyn std::io::Write,
+    line: impl Fn(M) -> Option<String>,
+) -> Result<String, CliError> {
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
+    loop {
+        let next = tokio::select! {
+            _ = &mut ctrl_c => return Ok(String::new()),
+            next = stream.message() => next,
+        };
+        match next {
+            Ok(Some(message)) => {
+                let Some(text) = line(message) else { continue };
+                if out
+                    .write_all(text.as_bytes())
+                    .and_then(|()| out.flush())
+                    .is_err()
+                {
+                    return Ok(String::new());
+                }
+            }
+            Ok(None) => return Ok(String::new()),
+            Err(status) => return Err(stream_error(&cli.endpoint, status)),
+        }
+    }
+}
+
+/// An error in the middle of a stream. A status the client made up from a broken connection
+/// (it has a transport error as its source) means the node went away.
+fn stream_error(endpoint: &str, status: tonic::Status) -> CliError {
+    if std::error::Error::source(&status).is_some() {
+        CliError::Unreachable {
+            endpoint: endpoint.to_owned(),
+            reason: format!("the stream broke: {}", status.message()),
+        }
+    } else {
+        CliError::from_status(endpoint, status)
+    }
+}
+
 /// Parses the command line and runs it; the process exits with the returned code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();

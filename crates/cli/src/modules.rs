@@ -219,19 +219,6 @@ fn item_line(item: &Item, as_json: bool) -> String {
     }
 }
 
-/// An error in the middle of a stream. A status the client made up from a broken connection
-/// (it has a transport error as its source) means the node went away.
-pub(crate) fn stream_error(endpoint: &str, status: tonic::Status) -> CliError {
-    if std::error::Error::source(&status).is_some() {
-        CliError::Unreachable {
-            endpoint: endpoint.to_owned(),
-            reason: format!("the stream broke: {}", status.message()),
-        }
-    } else {
-        CliError::from_status(endpoint, status)
-    }
-}
-
 /// A disable or restart the client stopped waiting for: the node goes on stopping the module.
 fn stop_error(cli: &Cli, status: tonic::Status) -> CliError {
     // The client's timeout is wrapped in the channel's errors: look along the whole chain.
@@ -312,36 +299,18 @@ pub(crate) async fn execute(
             ("restarted", response.into_inner().module)
         }
         ModulesCommand::Watch { id } => {
-            let mut stream = client
+            let stream = client
                 .watch_duty_results(WatchDutyResultsRequest {
                     module: id.clone().unwrap_or_default(),
                 })
                 .await
                 .map_err(rpc)?
                 .into_inner();
-            let ctrl_c = tokio::signal::ctrl_c();
-            tokio::pin!(ctrl_c);
-            loop {
-                let next = tokio::select! {
-                    _ = &mut ctrl_c => return Ok(String::new()),
-                    next = stream.message() => next,
-                };
-                match next {
-                    Ok(Some(v1::WatchDutyResultsResponse { item: Some(item) })) => {
-                        let written = out
-                            .write_all(item_line(&item, cli.json).as_bytes())
-                            .and_then(|()| out.flush());
-                        // Standard output closed (a pipe into `head`): nothing left to do.
-                        if written.is_err() {
-                            return Ok(String::new());
-                        }
-                    }
-                    // An item of a newer node this client does not know.
-                    Ok(Some(v1::WatchDutyResultsResponse { item: None })) => {}
-                    Ok(None) => return Ok(String::new()),
-                    Err(status) => return Err(stream_error(&cli.endpoint, status)),
-                }
-            }
+            // An item of a newer node this client does not know prints nothing.
+            return crate::follow(cli, stream, out, |response| {
+                response.item.map(|item| item_line(&item, cli.json))
+            })
+            .await;
         }
     };
     let module = answered(cli, module)?;

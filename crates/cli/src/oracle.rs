@@ -17,7 +17,7 @@ use restake_signer::Scheme;
 use serde::Serialize;
 use serde_json::json;
 
-use crate::{Authed, Cli, CliError, json_line, modules::stream_error, table, validators::short};
+use crate::{Authed, Cli, CliError, json_line, table, validators::short};
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum OracleCommand {
@@ -268,33 +268,17 @@ pub(crate) async fn execute(
             })
         }
         OracleCommand::Watch { feed } => {
-            let mut stream = client
+            let stream = client
                 .watch_reports(WatchReportsRequest {
                     feed: feed.clone().unwrap_or_default(),
                 })
                 .await
                 .map_err(rpc)?
                 .into_inner();
-            let ctrl_c = tokio::signal::ctrl_c();
-            tokio::pin!(ctrl_c);
-            loop {
-                let next = tokio::select! {
-                    _ = &mut ctrl_c => return Ok(String::new()),
-                    next = stream.message() => next,
-                };
-                match next {
-                    Ok(Some(report)) => {
-                        let line = report_line(&ReportJson::from(report), cli.json);
-                        let written = out.write_all(line.as_bytes()).and_then(|()| out.flush());
-                        // Standard output closed (a pipe into `head`): nothing left to do.
-                        if written.is_err() {
-                            return Ok(String::new());
-                        }
-                    }
-                    Ok(None) => return Ok(String::new()),
-                    Err(status) => return Err(stream_error(&cli.endpoint, status)),
-                }
-            }
+            crate::follow(cli, stream, out, |report| {
+                Some(report_line(&ReportJson::from(report), cli.json))
+            })
+            .await
         }
     }
 }

@@ -486,7 +486,7 @@ pub(crate) async fn execute(
             index,
             min_severity,
         } => {
-            let mut stream = client
+            let stream = client
                 .watch_events(WatchEventsRequest {
                     after_seq: *after,
                     only_index: *index,
@@ -495,41 +495,8 @@ pub(crate) async fn execute(
                 .await
                 .map_err(rpc)?
                 .into_inner();
-            let ctrl_c = tokio::signal::ctrl_c();
-            tokio::pin!(ctrl_c);
-            loop {
-                let next = tokio::select! {
-                    _ = &mut ctrl_c => return Ok(String::new()),
-                    next = stream.message() => next,
-                };
-                match next {
-                    Ok(Some(event)) => {
-                        let written = out
-                            .write_all(event_line(&event, cli.json).as_bytes())
-                            .and_then(|()| out.flush());
-                        // Standard output closed (a pipe into `head`): nothing left to do.
-                        if written.is_err() {
-                            return Ok(String::new());
-                        }
-                    }
-                    Ok(None) => return Ok(String::new()),
-                    Err(status) => return Err(stream_error(&cli.endpoint, status)),
-                }
-            }
+            crate::follow(cli, stream, out, |event| Some(event_line(&event, cli.json))).await
         }
-    }
-}
-
-/// An error in the middle of the event stream. A status the client made up from a broken
-/// connection (it has a transport error as its source) means the node went away.
-fn stream_error(endpoint: &str, status: tonic::Status) -> CliError {
-    if std::error::Error::source(&status).is_some() {
-        CliError::Unreachable {
-            endpoint: endpoint.to_owned(),
-            reason: format!("the event stream broke: {}", status.message()),
-        }
-    } else {
-        CliError::from_status(endpoint, status)
     }
 }
 
@@ -636,12 +603,12 @@ mod tests {
 
     #[test]
     fn a_status_sent_by_the_node_keeps_its_code_and_a_broken_stream_is_unreachable() {
-        let sent = stream_error(
+        let sent = crate::stream_error(
             "http://n",
             tonic::Status::failed_precondition("set beacon.endpoints"),
         );
         assert_eq!(sent.exit_code(), 1);
-        let broken = stream_error(
+        let broken = crate::stream_error(
             "http://n",
             tonic::Status::from_error(Box::new(std::io::Error::new(
                 std::io::ErrorKind::ConnectionReset,

@@ -58,6 +58,14 @@ fn service(http: std::net::SocketAddr, id: &str) -> Value {
         .unwrap_or_else(|| panic!("no service {id} in {services}"))
 }
 
+/// The status code of the service's health endpoint.
+fn service_health(http: std::net::SocketAddr, id: &str) -> u16 {
+    let path = format!("/eigen/node/services/{id}/health");
+    http_get(http, &path, Duration::from_secs(5))
+        .unwrap()
+        .status
+}
+
 #[test]
 fn dev_oracle_signs_verified_rounds_and_is_disabled_and_enabled_live() {
     let dir = NodeDir::new("");
@@ -93,30 +101,12 @@ fn dev_oracle_signs_verified_rounds_and_is_disabled_and_enabled_live() {
     assert_eq!(oracle["kind"], "oracle");
     assert_eq!(oracle["enabled"], true);
     assert_eq!(service(endpoints.http, "dev-oracle")["status"], "Up");
-    assert_eq!(
-        http_get(
-            endpoints.http,
-            "/eigen/node/services/dev-oracle/health",
-            Duration::from_secs(5)
-        )
-        .unwrap()
-        .status,
-        200
-    );
+    assert_eq!(service_health(endpoints.http, "dev-oracle"), 200);
 
     let disabled = json(grpc, &["modules", "disable", "dev-oracle", "--json"]);
     assert_eq!(disabled["state"], "disabled", "{disabled}");
     assert_eq!(service(endpoints.http, "dev-oracle")["status"], "Down");
-    assert_eq!(
-        http_get(
-            endpoints.http,
-            "/eigen/node/services/dev-oracle/health",
-            Duration::from_secs(5)
-        )
-        .unwrap()
-        .status,
-        503
-    );
+    assert_eq!(service_health(endpoints.http, "dev-oracle"), 503);
     let status = json(grpc, &["status", "--json"]);
     let component = status["components"]
         .as_array()
