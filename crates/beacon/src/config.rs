@@ -195,7 +195,7 @@ pub struct BeaconClientConfig {
 
 impl fmt::Debug for BeaconClientConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let endpoints: Vec<String> = self.endpoints.iter().map(crate::endpoint::redact).collect();
+        let endpoints: Vec<String> = self.endpoints.iter().map(crate::endpoint::redact_url).collect();
         f.debug_struct("BeaconClientConfig")
             .field("endpoints", &endpoints)
             .field("connect_timeout", &self.connect_timeout)
@@ -225,7 +225,7 @@ impl BeaconClientConfig {
             problems.push("at least one beacon endpoint is required".to_owned());
         }
         for (index, url) in self.endpoints.iter().enumerate() {
-            let shown = crate::endpoint::redact(url);
+            let shown = crate::endpoint::redact_url(url);
             match url.scheme() {
                 "http" => {}
                 "https" if cfg!(feature = "https") => {}

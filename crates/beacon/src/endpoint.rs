@@ -7,8 +7,9 @@ use reqwest::Url;
 use crate::config::RetryPolicy;
 
 /// `scheme://host[:port]` of a URL: no user, password, path or query, any of which may hold a
-/// secret (providers put API keys in paths and queries).
-pub(crate) fn redact(url: &Url) -> String {
+/// secret (providers put API keys in paths and queries). Every crate that logs or shows an
+/// endpoint URL uses this one.
+pub fn redact_url(url: &Url) -> String {
     let host = url.host_str().unwrap_or("");
     match url.port() {
         Some(port) => format!("{}://{host}:{port}", url.scheme()),
@@ -39,7 +40,7 @@ impl std::fmt::Debug for Endpoint {
 
 impl Endpoint {
     pub(crate) fn new(index: usize, base: Url) -> Self {
-        let redacted = redact(&base);
+        let redacted = redact_url(&base);
         Self {
             label: index.to_string(),
             name: format!("#{index} {redacted}"),
@@ -228,7 +229,7 @@ mod tests {
     #[test]
     fn redaction_drops_credentials_path_and_query() {
         let url = Url::parse("https://user:secret@node.example:5052/key123/?apikey=abc").unwrap();
-        assert_eq!(redact(&url), "https://node.example:5052");
+        assert_eq!(redact_url(&url), "https://node.example:5052");
         let endpoint = Endpoint::new(1, url);
         assert_eq!(endpoint.name, "#1 https://node.example:5052");
         let debug = format!("{endpoint:?}");

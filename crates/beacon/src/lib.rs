@@ -45,7 +45,7 @@ mod types;
 pub use bytes::{Blob, BlsSignature, ForkVersion, KzgCommitment, KzgProof, Root};
 pub use client::{BeaconClient, EventStream};
 pub use config::{BeaconClientConfig, CallLimits, RetryPolicy, Route, RouteLimits};
-pub use endpoint::{EndpointHealth, EndpointStatus};
+pub use endpoint::{EndpointHealth, EndpointStatus, redact_url};
 pub use error::Error;
 pub use events::{BeaconEvent, ChainReorgEvent, EventTopic, FinalizedCheckpointEvent, HeadEvent};
 pub use ids::{BlockId, StateId, StatusFilter, ValidatorId, ValidatorStatus};

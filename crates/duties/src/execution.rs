@@ -61,12 +61,7 @@ impl ExecutionProviders {
         let endpoints = urls
             .iter()
             .map(|url| Endpoint {
-                name: format!(
-                    "{}://{}{}",
-                    url.scheme(),
-                    url.host_str().unwrap_or(""),
-                    url.port().map(|p| format!(":{p}")).unwrap_or_default()
-                ),
+                name: restake_beacon::redact_url(url),
                 provider: ProviderBuilder::new().connect_http(url.clone()).erased(),
                 chain_id: tokio::sync::OnceCell::new(),
             })

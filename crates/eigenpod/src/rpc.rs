@@ -29,7 +29,7 @@ impl Endpoint {
             endpoint: redact_unparsed(endpoint),
             reason: e.to_string(),
         })?;
-        let shown = redact(&url);
+        let shown = restake_beacon::redact_url(&url);
         if !matches!(url.scheme(), "http" | "https") {
             return Err(Error::InvalidEndpoint {
                 endpoint: shown,
@@ -109,15 +109,6 @@ impl Endpoint {
             .fold(message.to_owned(), |message, form| {
                 message.replace(form.as_str(), &self.shown)
             })
-    }
-}
-
-/// `scheme://host[:port]` of `url`: no user, password, path, query or fragment.
-pub(crate) fn redact(url: &Url) -> String {
-    let host = url.host_str().unwrap_or("");
-    match url.port() {
-        Some(port) => format!("{}://{host}:{port}", url.scheme()),
-        None => format!("{}://{host}", url.scheme()),
     }
 }
 

@@ -3,6 +3,7 @@
 use std::{collections::BTreeMap, fmt, time::Duration};
 
 use reqwest::header::{HeaderName, HeaderValue};
+use restake_beacon::redact_url;
 use restake_signer::{KeyId, Scheme};
 use restake_types::ExecutionAddress;
 use url::Url;
@@ -73,7 +74,7 @@ impl fmt::Debug for FeedConfig {
             .field("key", &self.key.to_string())
             .field(
                 "publish_urls",
-                &self.publish_urls.iter().map(shown_url).collect::<Vec<_>>(),
+                &self.publish_urls.iter().map(redact_url).collect::<Vec<_>>(),
             )
             .finish()
     }
@@ -139,7 +140,7 @@ impl fmt::Debug for SourceKind {
                 headers,
             } => f
                 .debug_struct("Http")
-                .field("url", &shown_url(url))
+                .field("url", &redact_url(url))
                 .field("pointer", pointer)
                 .field("timestamp_pointer", timestamp_pointer)
                 .field("timeout", timeout)
@@ -185,16 +186,6 @@ pub enum BeaconValue {
     /// The sum of the actual balances of the tracked validators whose credentials point at
     /// this pod.
     PodBalance(ExecutionAddress),
-}
-
-/// Scheme, host and port of `url`: what may be logged of a URL that could carry credentials.
-pub(crate) fn shown_url(url: &Url) -> String {
-    format!(
-        "{}://{}{}",
-        url.scheme(),
-        url.host_str().unwrap_or(""),
-        url.port().map(|p| format!(":{p}")).unwrap_or_default()
-    )
 }
 
 /// Whether `id` is a valid feed or source id.
@@ -333,7 +324,7 @@ impl FeedConfig {
             if !matches!(url.scheme(), "http" | "https") {
                 problem(
                     &format!("publish_urls[{index}]"),
-                    format!("{} is not an http(s) URL", shown_url(url)),
+                    format!("{} is not an http(s) URL", redact_url(url)),
                 );
             }
         }
@@ -374,7 +365,7 @@ impl SourceKind {
                 if !matches!(url.scheme(), "http" | "https") {
                     problem(
                         &format!("{path}.url"),
-                        format!("{} is not an http(s) URL", shown_url(url)),
+                        format!("{} is not an http(s) URL", redact_url(url)),
                     );
                 }
                 if let Some(message) = pointer_problem(pointer) {

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use url::Url;
 
-use super::config::shown_url;
+use restake_beacon::redact_url;
 
 /// Attempts per aggregator and report.
 pub(crate) const ATTEMPTS: u32 = 3;
@@ -42,7 +42,7 @@ pub(crate) async fn post_with_retry(
             Err(_) => format!("no answer within {ATTEMPT_TIMEOUT:?}"),
         };
         tracing::debug!(
-            aggregator = shown_url(url),
+            aggregator = redact_url(url),
             attempt,
             error = last_error,
             "posting an oracle report failed"
@@ -50,6 +50,6 @@ pub(crate) async fn post_with_retry(
     }
     Err(format!(
         "{}: {last_error} (after {ATTEMPTS} attempts)",
-        shown_url(url)
+        redact_url(url)
     ))
 }

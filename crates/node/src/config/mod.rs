@@ -217,12 +217,11 @@ fn redact(u: &url::Url) -> String {
         || u.password().is_some()
         || u.path() != "/"
         || u.query().is_some();
-    let base = format!("{}://{}", u.scheme(), u.host_str().unwrap_or(""));
-    let port = u.port().map(|p| format!(":{p}")).unwrap_or_default();
+    let base = restake_beacon::redact_url(u);
     if has_secret {
-        format!("{base}{port}/<redacted>")
+        format!("{base}/<redacted>")
     } else {
-        format!("{base}{port}")
+        base
     }
 }
 
