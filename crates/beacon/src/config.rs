@@ -195,7 +195,11 @@ pub struct BeaconClientConfig {
 
 impl fmt::Debug for BeaconClientConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let endpoints: Vec<String> = self.endpoints.iter().map(crate::endpoint::redact_url).collect();
+        let endpoints: Vec<String> = self
+            .endpoints
+            .iter()
+            .map(crate::endpoint::redact_url)
+            .collect();
         f.debug_struct("BeaconClientConfig")
             .field("endpoints", &endpoints)
             .field("connect_timeout", &self.connect_timeout)

@@ -33,7 +33,7 @@ pub struct HttpState {
     /// `node.name`.
     pub node_name: Arc<str>,
     /// The duty modules, listed as the node's services.
-    pub modules: Option<Arc<ModuleRuntime>>,
+    pub modules: Arc<ModuleRuntime>,
 }
 
 /// The router, separate from serving so it can be tested without a socket.
@@ -124,8 +124,8 @@ async fn eigen_health(State(state): State<HttpState>) -> StatusCode {
 async fn eigen_services(State(state): State<HttpState>) -> Response {
     let services: Vec<serde_json::Value> = state
         .modules
-        .iter()
-        .flat_map(|runtime| runtime.statuses())
+        .statuses()
+        .into_iter()
         .map(|status| {
             json!({
                 "id": status.id.as_str(),
@@ -143,8 +143,8 @@ async fn eigen_services(State(state): State<HttpState>) -> Response {
 async fn eigen_service_health(State(state): State<HttpState>, Path(id): Path<String>) -> Response {
     let status = state
         .modules
-        .iter()
-        .flat_map(|runtime| runtime.statuses())
+        .statuses()
+        .into_iter()
         .find(|status| status.id.as_str() == id);
     match status.map(|s| s.state) {
         Some(ModuleState::Running) => StatusCode::OK.into_response(),
@@ -183,10 +183,19 @@ mod tests {
         let readiness = Readiness::default();
         let registry = metrics::node_registry(Instant::now(), readiness.clone()).unwrap();
         HttpState {
-            registry,
+            registry: registry.clone(),
             readiness,
             node_name: "test-node".into(),
-            modules: None,
+            modules: Arc::new(
+                ModuleRuntime::new(
+                    restake_duties::RuntimeConfig::default(),
+                    &registry,
+                    restake_duties::Resources::default(),
+                    restake_duties::ModuleKv::open(std::path::Path::new(":memory:")).unwrap(),
+                    tokio_util::task::TaskTracker::new(),
+                )
+                .unwrap(),
+            ),
         }
     }
 

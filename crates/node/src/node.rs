@@ -334,7 +334,7 @@ pub async fn run(mut config: Config, options: RunOptions) -> Result<(), NodeErro
         registry,
         readiness: readiness.clone(),
         node_name: node_name.clone(),
-        modules: Some(duty_modules.runtime.clone()),
+        modules: duty_modules.runtime.clone(),
     };
     let failure = CancellationToken::new();
     spawn_server(
@@ -373,7 +373,7 @@ pub async fn run(mut config: Config, options: RunOptions) -> Result<(), NodeErro
             reports: reconciler.is_some().then(|| pod_reports.clone()),
         },
         modules: ModulesApi {
-            runtime: Some(duty_modules.runtime.clone()),
+            runtime: duty_modules.runtime.clone(),
             shutdown: shutdown.clone(),
         },
         oracle: OracleApi {

@@ -39,6 +39,7 @@ mod pods;
 mod proofs;
 mod protection;
 mod validators;
+mod watch;
 
 pub use keys::KeysApi;
 pub use modules::ModulesApi;

@@ -2,12 +2,10 @@
 //! them at run time, and a stream of the duties they perform.
 
 use std::{
-    pin::Pin,
     sync::Arc,
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
-use futures_util::{Stream, stream};
 use restake_api::v1::{
     self, DisableModuleRequest, DisableModuleResponse, EnableModuleRequest, EnableModuleResponse,
     ListModulesRequest, ListModulesResponse, RestartModuleRequest, RestartModuleResponse,
@@ -21,28 +19,19 @@ use tokio::sync::broadcast::{self, error::RecvError};
 use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status};
 
+use super::watch::{Watch, WatchStream, watch_stream};
+
 /// The node's answers to `ModuleService`.
 #[derive(Clone)]
 pub struct ModulesApi {
-    /// The duty-module runtime; `None` when the node runs no modules.
-    pub runtime: Option<Arc<ModuleRuntime>>,
+    /// The duty-module runtime (without modules when none is configured).
+    pub runtime: Arc<ModuleRuntime>,
     /// Cancelled when the node shuts down: open duty-result streams end with `UNAVAILABLE`.
     pub shutdown: CancellationToken,
 }
 
-impl ModulesApi {
-    fn runtime(&self) -> Result<&Arc<ModuleRuntime>, Status> {
-        self.runtime.as_ref().ok_or_else(|| {
-            Status::failed_precondition(
-                "this node runs no duty modules: add a [modules.<id>] section to its config",
-            )
-        })
-    }
-}
-
 /// The stream `WatchDutyResults` answers with.
-pub(crate) type DutyResultStream =
-    Pin<Box<dyn Stream<Item = Result<v1::WatchDutyResultsResponse, Status>> + Send + 'static>>;
+pub(crate) type DutyResultStream = WatchStream<v1::WatchDutyResultsResponse>;
 
 #[tonic::async_trait]
 impl ModuleService for ModulesApi {
@@ -50,7 +39,7 @@ impl ModuleService for ModulesApi {
         &self,
         _request: Request<ListModulesRequest>,
     ) -> Result<Response<ListModulesResponse>, Status> {
-        let runtime = self.runtime()?;
+        let runtime = &self.runtime;
         Ok(Response::new(ListModulesResponse {
             modules: runtime.statuses().iter().map(status_message).collect(),
         }))
@@ -60,7 +49,7 @@ impl ModuleService for ModulesApi {
         &self,
         request: Request<EnableModuleRequest>,
     ) -> Result<Response<EnableModuleResponse>, Status> {
-        let runtime = self.runtime()?;
+        let runtime = &self.runtime;
         let id = module_id("id", &request.into_inner().id)?;
         runtime.enable(&id).map_err(|e| runtime_error(runtime, e))?;
         Ok(Response::new(EnableModuleResponse {
@@ -72,7 +61,7 @@ impl ModuleService for ModulesApi {
         &self,
         request: Request<DisableModuleRequest>,
     ) -> Result<Response<DisableModuleResponse>, Status> {
-        let runtime = self.runtime()?;
+        let runtime = &self.runtime;
         let id = module_id("id", &request.into_inner().id)?;
         let module = stop(runtime, id, Stop::Disable).await?;
         Ok(Response::new(DisableModuleResponse {
@@ -84,7 +73,7 @@ impl ModuleService for ModulesApi {
         &self,
         request: Request<RestartModuleRequest>,
     ) -> Result<Response<RestartModuleResponse>, Status> {
-        let runtime = self.runtime()?;
+        let runtime = &self.runtime;
         let id = module_id("id", &request.into_inner().id)?;
         let module = stop(runtime, id, Stop::Restart).await?;
         Ok(Response::new(RestartModuleResponse {
@@ -98,7 +87,7 @@ impl ModuleService for ModulesApi {
         &self,
         request: Request<WatchDutyResultsRequest>,
     ) -> Result<Response<Self::WatchDutyResultsStream>, Status> {
-        let runtime = self.runtime()?;
+        let runtime = &self.runtime;
         let request = request.into_inner();
         let only = if request.module.is_empty() {
             None
@@ -146,13 +135,17 @@ fn not_found(runtime: &ModuleRuntime, id: &ModuleId) -> Status {
 }
 
 /// The current status of module `id`.
-fn status_of(runtime: &ModuleRuntime, id: &ModuleId) -> Result<v1::ModuleStatus, Status> {
+fn current(runtime: &ModuleRuntime, id: &ModuleId) -> Result<ModuleStatus, Status> {
     runtime
         .statuses()
-        .iter()
+        .into_iter()
         .find(|s| s.id == *id)
-        .map(status_message)
         .ok_or_else(|| not_found(runtime, id))
+}
+
+/// The current status of module `id`, as sent.
+fn status_of(runtime: &ModuleRuntime, id: &ModuleId) -> Result<v1::ModuleStatus, Status> {
+    current(runtime, id).map(|status| status_message(&status))
 }
 
 /// A refusal of the runtime as a status. `StopTimeout` is handled by [`stop`], which knows
@@ -187,11 +180,11 @@ async fn stop(
     match result {
         Ok(()) => status_of(runtime, &id),
         Err(RuntimeError::StopTimeout(_)) => {
-            let now = status_of(runtime, &id)?;
+            let now = current(runtime, &id)?;
             Err(Status::aborted(format!(
                 "module {id} did not stop within the stop deadline (duties.stop_deadline) and \
                  its task was aborted; it is now {}",
-                state_name(now.state())
+                now.state
             )))
         }
         Err(e) => Err(runtime_error(runtime, e)),
@@ -206,19 +199,6 @@ fn module_state(state: ModuleState) -> v1::ModuleState {
         ModuleState::Failed => v1::ModuleState::Failed,
         ModuleState::Disabled => v1::ModuleState::Disabled,
         ModuleState::Stopped => v1::ModuleState::Stopped,
-    }
-}
-
-/// A state's name in messages, as the runtime's metrics label it.
-fn state_name(state: v1::ModuleState) -> &'static str {
-    match state {
-        v1::ModuleState::Starting => "starting",
-        v1::ModuleState::Running => "running",
-        v1::ModuleState::Degraded => "degraded",
-        v1::ModuleState::Failed => "failed",
-        v1::ModuleState::Disabled => "disabled",
-        v1::ModuleState::Stopped => "stopped",
-        v1::ModuleState::Unspecified => "unknown",
     }
 }
 
@@ -267,41 +247,23 @@ fn watch(
     only: Option<ModuleId>,
     shutdown: CancellationToken,
 ) -> DutyResultStream {
-    let watcher = ResultWatcher {
-        results,
-        only,
-        shutdown,
-        finished: false,
-    };
-    Box::pin(stream::unfold(watcher, |mut watcher| async move {
-        watcher.next().await.map(|item| (item, watcher))
-    }))
+    watch_stream(ResultWatcher { results, only }, shutdown)
 }
 
 /// The state of one `WatchDutyResults` stream.
 struct ResultWatcher {
     results: broadcast::Receiver<DutyResult>,
     only: Option<ModuleId>,
-    shutdown: CancellationToken,
-    finished: bool,
 }
 
-impl ResultWatcher {
-    async fn next(&mut self) -> Option<Result<v1::WatchDutyResultsResponse, Status>> {
+impl Watch for ResultWatcher {
+    type Item = v1::WatchDutyResultsResponse;
+
+    async fn next_item(&mut self) -> Result<v1::WatchDutyResultsResponse, Status> {
         use watch_duty_results_response::Item;
-        let item = |item| Some(Ok(v1::WatchDutyResultsResponse { item: Some(item) }));
+        let item = |item| Ok(v1::WatchDutyResultsResponse { item: Some(item) });
         loop {
-            if self.finished {
-                return None;
-            }
-            if self.shutdown.is_cancelled() {
-                return self.finish(Status::unavailable("restaked is shutting down"));
-            }
-            let received = tokio::select! {
-                () = self.shutdown.cancelled() => continue,
-                received = self.results.recv() => received,
-            };
-            match received {
+            match self.results.recv().await {
                 Ok(result) if self.only.as_ref().is_none_or(|id| *id == result.module) => {
                     return item(Item::Result(result_message(&result)));
                 }
@@ -312,15 +274,10 @@ impl ResultWatcher {
                     return item(Item::Missed(v1::MissedDutyResults { count: missed }));
                 }
                 Err(RecvError::Closed) => {
-                    return self.finish(Status::unavailable("the module runtime stopped"));
+                    return Err(Status::unavailable("the module runtime stopped"));
                 }
             }
         }
-    }
-
-    fn finish(&mut self, status: Status) -> Option<Result<v1::WatchDutyResultsResponse, Status>> {
-        self.finished = true;
-        Some(Err(status))
     }
 }
 
@@ -447,7 +404,7 @@ mod tests {
             let shutdown = CancellationToken::new();
             runtime.start(shutdown.clone());
             let api = ModulesApi {
-                runtime: Some(runtime.clone()),
+                runtime: runtime.clone(),
                 shutdown: shutdown.clone(),
             };
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -864,32 +821,36 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn every_call_without_a_runtime_asks_for_modules_in_the_config() {
+    async fn a_node_without_modules_lists_none_and_says_so_for_an_id() {
+        let dir = tempfile::tempdir().unwrap();
         let api = ModulesApi {
-            runtime: None,
+            runtime: Arc::new(
+                ModuleRuntime::new(
+                    RuntimeConfig::default(),
+                    &Registry::new(),
+                    Resources::default(),
+                    ModuleKv::open(&dir.path().join("modules.db")).unwrap(),
+                    TaskTracker::new(),
+                )
+                .unwrap(),
+            ),
             shutdown: CancellationToken::new(),
         };
-        let statuses = [
-            api.list_modules(Request::new(ListModulesRequest {}))
-                .await
-                .unwrap_err(),
-            api.enable_module(Request::new(EnableModuleRequest { id: "a".into() }))
-                .await
-                .unwrap_err(),
-            api.disable_module(Request::new(DisableModuleRequest { id: "a".into() }))
-                .await
-                .unwrap_err(),
-            api.restart_module(Request::new(RestartModuleRequest { id: "a".into() }))
-                .await
-                .unwrap_err(),
-            api.watch_duty_results(Request::new(WatchDutyResultsRequest::default()))
-                .await
-                .err()
-                .unwrap(),
-        ];
-        for status in statuses {
-            assert_eq!(status.code(), Code::FailedPrecondition);
-            assert!(status.message().contains("[modules.<id>]"), "{status:?}");
-        }
+        let listed = api
+            .list_modules(Request::new(ListModulesRequest {}))
+            .await
+            .unwrap();
+        assert!(listed.into_inner().modules.is_empty());
+        let status = api
+            .enable_module(Request::new(EnableModuleRequest { id: "a".into() }))
+            .await
+            .unwrap_err();
+        assert_eq!(status.code(), Code::NotFound);
+        assert!(
+            status
+                .message()
+                .contains("this node has no modules configured"),
+            "{status:?}"
+        );
     }
 }

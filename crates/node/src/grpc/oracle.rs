@@ -19,6 +19,8 @@ use tokio::sync::broadcast::{self, error::RecvError};
 use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status};
 
+use super::watch::{Watch, WatchStream, watch_stream};
+
 /// Reports `ListReports` answers with when the request sets no limit.
 const DEFAULT_LIMIT: usize = 20;
 /// The most reports `ListReports` answers with.
@@ -51,8 +53,7 @@ impl OracleApi {
 }
 
 /// The stream `WatchReports` answers with.
-pub(crate) type ReportStream =
-    Pin<Box<dyn Stream<Item = Result<v1::SignedReport, Status>> + Send + 'static>>;
+pub(crate) type ReportStream = WatchStream<v1::SignedReport>;
 
 #[tonic::async_trait]
 impl OracleService for OracleApi {
@@ -253,13 +254,8 @@ async fn watch<L: ReportLog>(
         cursors,
         queue: VecDeque::new(),
         live,
-        shutdown,
-        finished: false,
     };
-    Ok(Box::pin(stream::unfold(
-        watcher,
-        |mut watcher| async move { watcher.next().await.map(|item| (item, watcher)) },
-    )))
+    Ok(watch_stream(watcher, shutdown))
 }
 
 /// The state of one `WatchReports` stream.
@@ -271,30 +267,20 @@ struct ReportWatcher<L> {
     /// Missed reports read back from the store, to send.
     queue: VecDeque<SignedReport>,
     live: LiveReports,
-    shutdown: CancellationToken,
-    finished: bool,
 }
 
-impl<L: ReportLog> ReportWatcher<L> {
-    async fn next(&mut self) -> Option<Result<v1::SignedReport, Status>> {
+impl<L: ReportLog> Watch for ReportWatcher<L> {
+    type Item = v1::SignedReport;
+
+    async fn next_item(&mut self) -> Result<v1::SignedReport, Status> {
         loop {
-            if self.finished {
-                return None;
-            }
-            if self.shutdown.is_cancelled() {
-                return self.finish(Status::unavailable("restaked is shutting down"));
-            }
             if let Some(report) = self.queue.pop_front() {
-                return Some(Ok(report_message(&report)));
+                return Ok(report_message(&report));
             }
-            let received = tokio::select! {
-                () = self.shutdown.cancelled() => continue,
-                received = self.live.next() => received,
-            };
-            match received {
+            match self.live.next().await {
                 Some((_, Ok(report))) => {
                     if self.advance(&report) {
-                        return Some(Ok(report_message(&report)));
+                        return Ok(report_message(&report));
                     }
                 }
                 Some((index, Err(RecvError::Lagged(missed)))) => {
@@ -302,17 +288,17 @@ impl<L: ReportLog> ReportWatcher<L> {
                         missed,
                         "an oracle report watcher fell behind; re-reading from the store"
                     );
-                    if let Err(status) = self.catch_up(index, missed).await {
-                        return self.finish(status);
-                    }
+                    self.catch_up(index, missed).await?;
                 }
                 Some((_, Err(RecvError::Closed))) | None => {
-                    return self.finish(Status::unavailable("the oracle modules stopped"));
+                    return Err(Status::unavailable("the oracle modules stopped"));
                 }
             }
         }
     }
+}
 
+impl<L: ReportLog> ReportWatcher<L> {
     /// Whether `report` is to be sent: of a watched feed and newer than what was sent. Moves
     /// the feed's cursor to it if so.
     fn advance(&mut self, report: &SignedReport) -> bool {
@@ -373,11 +359,6 @@ impl<L: ReportLog> ReportWatcher<L> {
             }
         }
         Ok(())
-    }
-
-    fn finish(&mut self, status: Status) -> Option<Result<v1::SignedReport, Status>> {
-        self.finished = true;
-        Some(Err(status))
     }
 }
 

@@ -1,9 +1,8 @@
 //! `restaked.v1.ValidatorService`: the tracked validators, the tracker's status, and a stream of
 //! the tracker's events (stored backlog, then live).
 
-use std::{collections::VecDeque, pin::Pin};
+use std::collections::VecDeque;
 
-use futures_util::{Stream, stream};
 use restake_api::v1::{
     self, GetTrackerStatusRequest, GetTrackerStatusResponse, GetValidatorRequest,
     GetValidatorResponse, ListValidatorsRequest, ListValidatorsResponse, WatchEventsRequest,
@@ -20,6 +19,8 @@ use restake_types::{BlsPublicKey, Epoch, ExecutionAddress, ValidatorIndex, Withd
 use tokio::sync::broadcast::{self, error::RecvError};
 use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status};
+
+use super::watch::{Watch, WatchStream, watch_stream};
 
 /// Stored events read from the tracker's store at a time while replaying.
 const EVENT_PAGE: usize = 256;
@@ -66,8 +67,7 @@ impl ValidatorsApi {
 }
 
 /// The stream `WatchEvents` answers with.
-pub(crate) type ValidatorEventStream =
-    Pin<Box<dyn Stream<Item = Result<v1::ValidatorEvent, Status>> + Send + 'static>>;
+pub(crate) type ValidatorEventStream = WatchStream<v1::ValidatorEvent>;
 
 #[tonic::async_trait]
 impl ValidatorService for ValidatorsApi {
@@ -471,12 +471,8 @@ fn watch<L: EventLog>(
         seen: after_seq,
         caught_up: false,
         queue: VecDeque::new(),
-        shutdown,
-        finished: false,
     };
-    Box::pin(stream::unfold(watcher, |mut watcher| async move {
-        watcher.next().await.map(|item| (item, watcher))
-    }))
+    watch_stream(watcher, shutdown)
 }
 
 /// The state of one `WatchEvents` stream.
@@ -492,42 +488,27 @@ struct Watcher<L> {
     caught_up: bool,
     /// Events read from the store, to send.
     queue: VecDeque<TrackerEvent>,
-    shutdown: CancellationToken,
-    finished: bool,
 }
 
-impl<L: EventLog> Watcher<L> {
-    async fn next(&mut self) -> Option<Result<v1::ValidatorEvent, Status>> {
+impl<L: EventLog> Watch for Watcher<L> {
+    type Item = v1::ValidatorEvent;
+
+    async fn next_item(&mut self) -> Result<v1::ValidatorEvent, Status> {
         loop {
-            if self.finished {
-                return None;
-            }
-            if self.shutdown.is_cancelled() {
-                return self.finish(Status::unavailable(format!(
-                    "restaked is shutting down; resume with after_seq = {}",
-                    self.resume_after()
-                )));
-            }
             if let Some(event) = self.queue.pop_front() {
-                return Some(Ok(event_message(&event)));
+                return Ok(event_message(&event));
             }
             if !self.caught_up {
-                if let Err(status) = self.read_page().await {
-                    return self.finish(status);
-                }
+                self.read_page().await?;
                 continue;
             }
-            let received = tokio::select! {
-                () = self.shutdown.cancelled() => continue,
-                received = self.live.recv() => received,
-            };
-            match received {
+            match self.live.recv().await {
                 Ok(event) if event.seq <= self.cursor => {}
                 Ok(event) if event.seq == self.cursor + 1 => {
                     self.cursor = event.seq;
                     self.seen = self.seen.max(event.seq);
                     if self.filter.matches(&event) {
-                        return Some(Ok(event_message(&event)));
+                        return Ok(event_message(&event));
                     }
                 }
                 Ok(event) => {
@@ -546,7 +527,7 @@ impl<L: EventLog> Watcher<L> {
                     self.caught_up = false;
                 }
                 Err(RecvError::Closed) => {
-                    return self.finish(Status::unavailable(format!(
+                    return Err(Status::unavailable(format!(
                         "the validator tracker stopped; resume with after_seq = {}",
                         self.resume_after()
                     )));
@@ -555,6 +536,15 @@ impl<L: EventLog> Watcher<L> {
         }
     }
 
+    fn shutdown_status(&self) -> Status {
+        Status::unavailable(format!(
+            "restaked is shutting down; resume with after_seq = {}",
+            self.resume_after()
+        ))
+    }
+}
+
+impl<L: EventLog> Watcher<L> {
     /// Reads the next page of stored events after the cursor into the queue.
     async fn read_page(&mut self) -> Result<(), Status> {
         let log = self.log.clone();
@@ -587,11 +577,6 @@ impl<L: EventLog> Watcher<L> {
         self.queue
             .front()
             .map_or(self.cursor, |e| e.seq.saturating_sub(1))
-    }
-
-    fn finish(&mut self, status: Status) -> Option<Result<v1::ValidatorEvent, Status>> {
-        self.finished = true;
-        Some(Err(status))
     }
 }
 
