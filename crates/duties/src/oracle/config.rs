@@ -227,25 +227,50 @@ impl OracleConfig {
         if self.feeds.is_empty() {
             problems.push(("feeds".to_owned(), "no feed is configured".to_owned()));
         }
-        let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
+        let mut paths = IdPaths::new("feeds", "feed");
         for (index, feed) in self.feeds.iter().enumerate() {
-            let duplicate = seen.insert(&feed.id, index);
-            let base = if valid_id(&feed.id) && duplicate.is_none() {
-                format!("feeds.{}", feed.id)
-            } else {
-                format!("feeds[{index}]")
-            };
-            if !valid_id(&feed.id) {
-                problems.push((format!("{base}.id"), id_message(&feed.id)));
-            } else if let Some(first) = duplicate {
-                problems.push((
-                    format!("{base}.id"),
-                    format!("duplicate feed id {:?} (also feeds[{first}])", feed.id),
-                ));
-            }
+            let base = paths.path(index, &feed.id, |path, message| {
+                problems.push((path, message));
+            });
             feed.check(&base, &mut problems);
         }
         problems
+    }
+}
+
+/// The config paths of a list's items: `<list>.<id>`, or `<list>[i]` for an item whose id is
+/// invalid or repeated, which is reported.
+struct IdPaths<'a> {
+    list: &'static str,
+    what: &'static str,
+    seen: BTreeMap<&'a str, usize>,
+}
+
+impl<'a> IdPaths<'a> {
+    fn new(list: &'static str, what: &'static str) -> Self {
+        Self {
+            list,
+            what,
+            seen: BTreeMap::new(),
+        }
+    }
+
+    /// The path of item `index` with `id`; a bad id goes to `problem` (path, message).
+    fn path(&mut self, index: usize, id: &'a str, problem: impl FnOnce(String, String)) -> String {
+        let (list, what) = (self.list, self.what);
+        let duplicate = self.seen.insert(id, index);
+        let indexed = format!("{list}[{index}]");
+        if !valid_id(id) {
+            problem(format!("{indexed}.id"), id_message(id));
+        } else if let Some(first) = duplicate {
+            problem(
+                format!("{indexed}.id"),
+                format!("duplicate {what} id {id:?} (also {list}[{first}])"),
+            );
+        } else {
+            return format!("{list}.{id}");
+        }
+        indexed
     }
 }
 
@@ -328,25 +353,9 @@ impl FeedConfig {
                 );
             }
         }
-        let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
+        let mut paths = IdPaths::new("sources", "source");
         for (index, source) in self.sources.iter().enumerate() {
-            let duplicate = seen.insert(&source.id, index);
-            let path = if valid_id(&source.id) && duplicate.is_none() {
-                format!("sources.{}", source.id)
-            } else {
-                format!("sources[{index}]")
-            };
-            if !valid_id(&source.id) {
-                problem(&format!("{path}.id"), id_message(&source.id));
-            } else if let Some(first) = duplicate {
-                problem(
-                    &format!("{path}.id"),
-                    format!(
-                        "duplicate source id {:?} (also sources[{first}])",
-                        source.id
-                    ),
-                );
-            }
+            let path = paths.path(index, &source.id, |path, message| problem(&path, message));
             source.kind.check(&path, &mut problem);
         }
     }
