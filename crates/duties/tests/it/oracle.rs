@@ -91,15 +91,7 @@ async fn failing_sources_are_dropped_by_reason_and_a_round_without_quorum_is_ski
     let mut eth_usd = feed("eth-usd", bls_key(), sources);
     eth_usd.quorum = 3;
     let dir = tempfile::tempdir().unwrap();
-    let mut life = Life::start(
-        dir.path(),
-        "modules.db",
-        OracleConfig {
-            feeds: vec![eth_usd],
-        },
-        Resources::default(),
-        Signer::Open,
-    );
+    let mut life = Life::one_feed(dir.path(), eth_usd);
 
     // good1, good2 agree; outlier is 50% off their median; the rest fail.
     let status = life
@@ -246,15 +238,7 @@ async fn after_the_heartbeat_the_same_value_is_published_again() {
     );
     eth_usd.heartbeat = Duration::from_secs(1);
     let dir = tempfile::tempdir().unwrap();
-    let mut life = Life::start(
-        dir.path(),
-        "modules.db",
-        OracleConfig {
-            feeds: vec![eth_usd],
-        },
-        Resources::default(),
-        Signer::Open,
-    );
+    let mut life = Life::one_feed(dir.path(), eth_usd);
     let first = life.next_report().await;
     let second = life.next_report().await;
     assert_eq!(second.report.round, 2);
@@ -518,15 +502,7 @@ async fn reports_are_posted_to_aggregators_with_retries() {
     );
     eth_usd.publish_urls = vec![flaky.url(), down.url()];
     let dir = tempfile::tempdir().unwrap();
-    let mut life = Life::start(
-        dir.path(),
-        "modules.db",
-        OracleConfig {
-            feeds: vec![eth_usd],
-        },
-        Resources::default(),
-        Signer::Open,
-    );
+    let mut life = Life::one_feed(dir.path(), eth_usd);
     let report = life.next_report().await;
     life.metric_reaches(
         "restaked_oracle_publish_failures_total",

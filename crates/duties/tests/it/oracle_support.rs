@@ -296,6 +296,18 @@ pub(crate) struct Life {
 }
 
 impl Life {
+    /// A module with one feed, an open signer and no chain resources, its store `modules.db`
+    /// in `dir`.
+    pub(crate) fn one_feed(dir: &Path, feed: FeedConfig) -> Self {
+        Self::start(
+            dir,
+            "modules.db",
+            OracleConfig { feeds: vec![feed] },
+            Resources::default(),
+            Signer::Open,
+        )
+    }
+
     pub(crate) fn start(
         dir: &Path,
         modules_db: &str,
