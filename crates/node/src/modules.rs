@@ -2,7 +2,7 @@
 //! each module's keys resolved against the loaded keys, and the modules' state in readiness and
 //! the EigenLayer node API.
 
-use std::{sync::Arc, time::Duration};
+use std::sync::Arc;
 
 use prometheus::Registry;
 use restake_duties::{
@@ -261,9 +261,6 @@ pub(crate) fn build(
     })
 }
 
-/// How often module states are mirrored into readiness at the least (changes are immediate).
-const WATCH_INTERVAL: Duration = Duration::from_secs(5);
-
 /// Mirrors the modules' states into readiness as one component, `modules`: ready when every
 /// enabled module runs; degraded (the node still serves, /readyz stays 200, /eigen/node/health
 /// says 206) when one is failed or degraded, since one module must never take the others or
@@ -283,7 +280,6 @@ pub(crate) async fn watch_modules(
         tokio::select! {
             () = shutdown.cancelled() => return,
             changed = statuses.changed() => if changed.is_err() { return },
-            () = tokio::time::sleep(WATCH_INTERVAL) => {}
         }
     }
 }
