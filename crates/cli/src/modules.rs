@@ -82,10 +82,6 @@ fn outcome_name(value: i32) -> &'static str {
     }
 }
 
-fn non_empty(text: String) -> Option<String> {
-    (!text.is_empty()).then_some(text)
-}
-
 impl From<v1::ModuleStatus> for ModuleJson {
     fn from(m: v1::ModuleStatus) -> Self {
         Self {
@@ -93,8 +89,8 @@ impl From<v1::ModuleStatus> for ModuleJson {
             id: m.id,
             kind: m.kind,
             enabled: m.enabled,
-            last_error: non_empty(m.last_error),
-            message: non_empty(m.message),
+            last_error: table::non_empty(m.last_error),
+            message: table::non_empty(m.message),
             restarts: m.restarts,
             last_duty_at_unix_ms: m.last_duty_at_unix_ms,
         }
@@ -129,10 +125,6 @@ pub(crate) fn truncate(text: &str, width: usize) -> String {
     cut
 }
 
-fn yes_no(value: bool) -> String {
-    if value { "yes" } else { "no" }.to_owned()
-}
-
 fn list_table(modules: &[ModuleJson], now: SystemTime) -> String {
     if modules.is_empty() {
         return "this node has no duty modules\n".to_owned();
@@ -143,7 +135,7 @@ fn list_table(modules: &[ModuleJson], now: SystemTime) -> String {
             vec![
                 m.id.clone(),
                 m.kind.clone(),
-                yes_no(m.enabled),
+                table::yes_no(m.enabled),
                 m.state.to_owned(),
                 m.restarts.to_string(),
                 m.last_duty_at_unix_ms

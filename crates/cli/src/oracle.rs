@@ -2,10 +2,7 @@
 //! each signature checked here, with the oracle module's own verification, against the digest
 //! rebuilt from the report's fields.
 
-use std::{
-    io::Write,
-    time::{Duration, UNIX_EPOCH},
-};
+use std::io::Write;
 
 use clap::Subcommand;
 use restake_api::v1::{
@@ -124,10 +121,6 @@ struct FeedJson {
     latest: Option<ReportJson>,
 }
 
-fn observed(unix_seconds: u64) -> String {
-    humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(unix_seconds)).to_string()
-}
-
 fn verified_text(verified: bool) -> String {
     if verified { "yes" } else { "NO" }.to_owned()
 }
@@ -143,7 +136,7 @@ fn feeds_table(feeds: &[FeedJson]) -> String {
                 f.id.clone(),
                 r.round.to_string(),
                 r.value.clone(),
-                observed(r.observed_at_unix_seconds),
+                table::time_text(r.observed_at_unix_seconds),
                 r.sources.join(","),
                 verified_text(r.verified),
             ],
@@ -173,7 +166,7 @@ fn reports_table(feed: &str, reports: &[ReportJson]) -> String {
             vec![
                 r.round.to_string(),
                 r.value.clone(),
-                observed(r.observed_at_unix_seconds),
+                table::time_text(r.observed_at_unix_seconds),
                 r.sources.join(","),
                 short(&r.signature),
                 verified_text(r.verified),
@@ -206,7 +199,7 @@ fn report_line(report: &ReportJson, as_json: bool) -> String {
             report.feed,
             report.round,
             report.value,
-            observed(report.observed_at_unix_seconds),
+            table::time_text(report.observed_at_unix_seconds),
             report.sources.join(","),
             report.scheme,
             short(&report.signature),

@@ -1,14 +1,12 @@
 //! `restakectl pods report`: the latest EigenPod reconciliation of each of the operator's pods.
 
-use std::time::{Duration, UNIX_EPOCH};
-
 use clap::Subcommand;
 use restake_api::v1::{self, PodReportRequest, pod_service_client::PodServiceClient};
 use serde::Serialize;
 use serde_json::json;
 
 use crate::{
-    Authed, Cli, CliError, json_line,
+    Authed, Cli, CliError, json_line, table,
     validators::{eth, severity_name, short},
 };
 
@@ -112,11 +110,6 @@ impl From<v1::PodReport> for PodJson {
     }
 }
 
-/// Unix seconds as an RFC 3339 time.
-fn time_text(unix_seconds: u64) -> String {
-    humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(unix_seconds)).to_string()
-}
-
 /// The validators of a finding: indices, or a short public key when the index is unknown.
 fn validators_text(validators: &[FindingValidatorJson]) -> String {
     if validators.is_empty() {
@@ -138,10 +131,10 @@ fn summary_line(address: &str, s: &SummaryJson) -> String {
     };
     let last = s
         .last_checkpoint_timestamp
-        .map_or_else(|| "never".to_owned(), time_text);
+        .map_or_else(|| "never".to_owned(), table::time_text);
     let current = s
         .current_checkpoint_timestamp
-        .map(|t| format!("; checkpoint in progress since {}", time_text(t)))
+        .map(|t| format!("; checkpoint in progress since {}", table::time_text(t)))
         .unwrap_or_default();
     format!(
         "pod {address} (owner {}) at block {}: {} active in pod, {} pointing on beacon{not_read}; \
@@ -173,7 +166,7 @@ fn report_text(pods: &[PodJson]) -> String {
                 out.push_str(&format!(
                     "pod {}: the last read failed at {}: {error}\n",
                     pod.address,
-                    time_text(pod.read_at_unix_seconds)
+                    table::time_text(pod.read_at_unix_seconds)
                 ));
                 continue;
             }

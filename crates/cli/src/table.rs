@@ -1,4 +1,5 @@
-//! Plain-text tables for people: left-aligned columns separated by two spaces.
+//! Plain-text output for people: tables with left-aligned columns separated by two spaces, and
+//! the cell texts the commands share.
 
 /// Renders `rows` under `headers`, padding each column to its widest cell.
 pub(crate) fn render(headers: &[&str], rows: &[Vec<String>]) -> String {
@@ -32,6 +33,24 @@ pub(crate) fn pairs(rows: &[(&str, String)]) -> String {
     rows.iter()
         .map(|(label, value)| format!("{label:<width$}  {value}\n"))
         .collect()
+}
+
+/// `yes` or `no`.
+pub(crate) fn yes_no(value: bool) -> String {
+    if value { "yes" } else { "no" }.to_owned()
+}
+
+/// `None` for an empty string (proto3 sends absent text as empty).
+pub(crate) fn non_empty(text: String) -> Option<String> {
+    (!text.is_empty()).then_some(text)
+}
+
+/// Unix seconds as an RFC 3339 time.
+pub(crate) fn time_text(unix_seconds: u64) -> String {
+    humantime::format_rfc3339_seconds(
+        std::time::UNIX_EPOCH + std::time::Duration::from_secs(unix_seconds),
+    )
+    .to_string()
 }
 
 #[cfg(test)]

@@ -169,10 +169,6 @@ pub(crate) fn severity_name(value: i32) -> &'static str {
     }
 }
 
-fn non_empty(text: String) -> Option<String> {
-    (!text.is_empty()).then_some(text)
-}
-
 impl From<v1::Validator> for ValidatorJson {
     fn from(v: v1::Validator) -> Self {
         Self {
@@ -182,8 +178,8 @@ impl From<v1::Validator> for ValidatorJson {
             pubkey: v.pubkey,
             status: v.status,
             withdrawal_credentials: v.withdrawal_credentials,
-            withdrawal_address: non_empty(v.withdrawal_address),
-            pod: non_empty(v.pod),
+            withdrawal_address: table::non_empty(v.withdrawal_address),
+            pod: table::non_empty(v.pod),
             balance_gwei: v.balance_gwei,
             effective_balance_gwei: v.effective_balance_gwei,
             slashed: v.slashed,
@@ -220,10 +216,6 @@ fn epoch_text(epoch: Option<u64>) -> String {
     epoch.map_or_else(|| "-".to_owned(), |e| e.to_string())
 }
 
-fn yes_no(value: bool) -> String {
-    if value { "yes" } else { "no" }.to_owned()
-}
-
 /// Where the credentials withdraw to, marked when it is one of the operator's pods.
 fn destination(v: &ValidatorJson) -> String {
     match (&v.withdrawal_address, &v.pod) {
@@ -249,7 +241,7 @@ fn list_table(validators: &[ValidatorJson], pending: &[PendingJson]) -> String {
                     destination(v),
                     eth(v.balance_gwei),
                     eth(v.effective_balance_gwei),
-                    yes_no(v.slashed),
+                    table::yes_no(v.slashed),
                     epoch_text(v.exit_epoch),
                 ]
             })
@@ -310,7 +302,7 @@ fn show_table(v: &ValidatorJson) -> String {
             "Slashed",
             match v.slashed_seen_slot {
                 Some(slot) if v.slashed => format!("yes (seen at slot {slot})"),
-                _ => yes_no(v.slashed),
+                _ => table::yes_no(v.slashed),
             },
         ),
         (
