@@ -58,19 +58,13 @@ fn hex0x(bytes: &[u8]) -> String {
     format!("0x{}", hex::encode(bytes))
 }
 
-fn scheme(name: &str) -> Option<Scheme> {
-    [Scheme::Bls12381, Scheme::Bn254, Scheme::Secp256k1]
-        .into_iter()
-        .find(|s| s.as_str() == name)
-}
-
 /// Whether the report is what its key signed: the signature verifies over the digest rebuilt
 /// here from the report's fields, and the node's `digest` and `value` text agree with them.
 fn verified(m: &v1::SignedReport) -> bool {
     let (Ok(value), Ok(decimals), Some(scheme)) = (
         m.raw_value.parse::<i128>(),
         u8::try_from(m.decimals),
-        scheme(&m.scheme),
+        Scheme::from_name(&m.scheme),
     ) else {
         return false;
     };

@@ -182,10 +182,7 @@ mod scheme_name {
 
     pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Scheme, D::Error> {
         let name = String::deserialize(d)?;
-        [Scheme::Bls12381, Scheme::Bn254, Scheme::Secp256k1]
-            .into_iter()
-            .find(|s| s.as_str() == name)
-            .ok_or_else(|| D::Error::custom(format!("unknown scheme {name:?}")))
+        Scheme::from_name(&name).ok_or_else(|| D::Error::custom(format!("unknown scheme {name:?}")))
     }
 }
 

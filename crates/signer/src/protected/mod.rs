@@ -62,6 +62,14 @@ pub enum Scheme {
 }
 
 impl Scheme {
+    /// Every scheme.
+    pub const ALL: [Self; 3] = [Self::Bls12381, Self::Bn254, Self::Secp256k1];
+
+    /// The scheme named `name` ([`as_str`](Self::as_str)'s names), if any.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+
     /// The scheme's name in the store, metrics and the API.
     pub fn as_str(self) -> &'static str {
         match self {
