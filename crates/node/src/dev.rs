@@ -14,8 +14,8 @@ use restake_types::{Gwei, ModuleId, ValidatorIndex};
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{
-    BeaconValueSetting, Config, FeedScheme, FeedSettings, ModuleKind, ModuleSettings,
-    OracleSettings, SourceSettings,
+    BeaconValueSetting, Config, FeedSettings, ModuleKind, ModuleSettings, OracleSettings,
+    SourceSettings,
 };
 
 /// Why the dev chains could not start.
@@ -99,7 +99,7 @@ fn dev_oracle(id: ModuleId) -> ModuleSettings {
         interval: Duration::from_secs(2),
         max_age: Duration::from_secs(120),
         outlier_bps: 1000,
-        scheme: FeedScheme::Bn254,
+        scheme: restake_signer::Scheme::Bn254,
         key: None,
         publish_urls: Vec::new(),
         sources: BTreeMap::from([("devnet".to_owned(), SourceSettings::Beacon { value, pod })]),

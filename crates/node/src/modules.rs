@@ -18,8 +18,8 @@ use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
 use crate::{
     config::{
-        BeaconValueSetting, Config, ContractCallSetting, FeedScheme, FeedSettings, ModuleKind,
-        ModuleSettings, OracleSettings, SourceSettings,
+        BeaconValueSetting, Config, ContractCallSetting, FeedSettings, ModuleKind, ModuleSettings,
+        OracleSettings, SourceSettings,
     },
     readiness::{ComponentState, Readiness},
 };
@@ -57,7 +57,7 @@ pub(crate) struct Modules {
 pub(crate) fn oracle_config(
     path: &str,
     settings: &OracleSettings,
-    mut key: impl FnMut(&str, FeedScheme, Option<&[u8]>) -> Result<KeyId, ModuleSetupError>,
+    mut key: impl FnMut(&str, Scheme, Option<&[u8]>) -> Result<KeyId, ModuleSetupError>,
 ) -> Result<OracleConfig, ModuleSetupError> {
     let mut feeds = Vec::with_capacity(settings.feeds.len());
     for (id, feed) in &settings.feeds {
@@ -137,24 +137,12 @@ fn source_kind(source: &SourceSettings) -> SourceKind {
     }
 }
 
-fn scheme(scheme: FeedScheme) -> Scheme {
-    match scheme {
-        FeedScheme::Bn254 => Scheme::Bn254,
-        FeedScheme::Bls12381 => Scheme::Bls12381,
-    }
-}
-
 /// A stand-in key of the right scheme and length, for checking a configuration before any key
 /// is loaded.
-pub(crate) fn placeholder_key(feed_scheme: FeedScheme, public_key: Option<&[u8]>) -> KeyId {
-    let scheme = scheme(feed_scheme);
-    let len = match scheme {
-        Scheme::Bls12381 => 48,
-        _ => 64,
-    };
+pub(crate) fn placeholder_key(scheme: Scheme, public_key: Option<&[u8]>) -> KeyId {
     KeyId {
         scheme,
-        public_key: public_key.map_or_else(|| vec![0; len], <[u8]>::to_vec),
+        public_key: public_key.map_or_else(|| vec![0; scheme.key_id_len()], <[u8]>::to_vec),
     }
 }
 
@@ -162,10 +150,9 @@ pub(crate) fn placeholder_key(feed_scheme: FeedScheme, public_key: Option<&[u8]>
 fn resolve_key(
     keys: &[KeyInfo],
     path: &str,
-    feed_scheme: FeedScheme,
+    scheme: Scheme,
     public_key: Option<&[u8]>,
 ) -> Result<KeyId, ModuleSetupError> {
-    let scheme = scheme(feed_scheme);
     let of_scheme: Vec<&KeyId> = keys
         .iter()
         .map(|k| &k.id)

@@ -15,7 +15,7 @@ use serde::{Serialize, Serializer};
 use zeroize::Zeroizing;
 
 pub use modules::{
-    BeaconValueSetting, ContractCallSetting, DutiesSettings, FeedScheme, FeedSettings, ModuleKind,
+    BeaconValueSetting, ContractCallSetting, DutiesSettings, FeedSettings, ModuleKind,
     ModuleSettings, OracleSettings, SourceSettings,
 };
 pub use reader::ConfigIssue;

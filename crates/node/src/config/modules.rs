@@ -4,6 +4,7 @@
 use std::{collections::BTreeMap, time::Duration};
 
 use config::Value;
+use restake_signer::Scheme;
 use restake_types::{ExecutionAddress, ModuleId};
 use serde::Serialize;
 
@@ -78,7 +79,8 @@ pub struct FeedSettings {
     /// An answer further than this (basis points) from the median of all answers is an outlier.
     pub outlier_bps: u32,
     /// The signing scheme: `bn254` (EigenLayer AVS key) or `bls12-381`.
-    pub scheme: FeedScheme,
+    #[serde(serialize_with = "scheme_name")]
+    pub scheme: Scheme,
     /// The public key to sign with (hex); `None`: the node's only key of `scheme`.
     #[serde(skip_serializing_if = "Option::is_none", serialize_with = "hex_key")]
     pub key: Option<Vec<u8>>,
@@ -87,17 +89,6 @@ pub struct FeedSettings {
     pub publish_urls: Vec<url::Url>,
     /// The sources, by id.
     pub sources: BTreeMap<String, SourceSettings>,
-}
-
-/// The schemes a feed can sign with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub enum FeedScheme {
-    /// BLS on BN254, as EigenLayer's contracts verify it.
-    #[serde(rename = "bn254")]
-    Bn254,
-    /// BLS12-381 (Ethereum's BLS).
-    #[serde(rename = "bls12-381")]
-    Bls12381,
 }
 
 /// `[modules.<id>.feeds.<feed>.sources.<source>]`: one source of a feed.
@@ -163,6 +154,10 @@ pub enum BeaconValueSetting {
     TrackedBalance,
     /// The total balance of the validators of one pod, in ETH.
     PodBalance,
+}
+
+fn scheme_name<S: serde::Serializer>(scheme: &Scheme, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(scheme.as_str())
 }
 
 fn redacted_one<S: serde::Serializer>(url: &url::Url, serializer: S) -> Result<S::Ok, S::Error> {
@@ -339,14 +334,9 @@ fn read_feed(r: &mut Reader<'_>, path: &str) -> FeedSettings {
             1000,
             parsed("a number of basis points"),
         ),
-        scheme: r.read(&key("scheme"), FeedScheme::Bn254, |v| {
-            one_of(&["bn254", "bls12-381"])(v).map(|s| {
-                if s == "bn254" {
-                    FeedScheme::Bn254
-                } else {
-                    FeedScheme::Bls12381
-                }
-            })
+        scheme: r.read(&key("scheme"), Scheme::Bn254, |v| {
+            let name = one_of(&["bn254", "bls12-381"])(v)?;
+            Scheme::from_name(&name).ok_or_else(|| format!("{name:?} is not a scheme"))
         }),
         key: r.optional(&key("key"), |v| {
             let s = non_empty(v)?;
@@ -357,30 +347,19 @@ fn read_feed(r: &mut Reader<'_>, path: &str) -> FeedSettings {
         sources,
     };
     if let Some(public_key) = &feed.key {
-        let expected = match feed.scheme {
-            FeedScheme::Bn254 => 64,
-            FeedScheme::Bls12381 => 48,
-        };
+        let expected = feed.scheme.key_id_len();
         if public_key.len() != expected {
             r.issue(
                 &key("key"),
                 format!(
                     "a {} public key is {expected} bytes, this one is {}",
-                    scheme_name(feed.scheme),
+                    feed.scheme,
                     public_key.len()
                 ),
             );
         }
     }
     feed
-}
-
-/// `bn254` or `bls12-381`, as in the config.
-pub(crate) fn scheme_name(scheme: FeedScheme) -> &'static str {
-    match scheme {
-        FeedScheme::Bn254 => "bn254",
-        FeedScheme::Bls12381 => "bls12-381",
-    }
 }
 
 fn read_source(r: &mut Reader<'_>, path: &str) -> Option<SourceSettings> {

@@ -506,7 +506,7 @@ fn oracle_modules_are_read_with_their_feeds_and_sources() {
         (8, 2, 25, 1000)
     );
     assert_eq!(feed.heartbeat, Duration::from_secs(600));
-    assert_eq!(feed.scheme, FeedScheme::Bls12381);
+    assert_eq!(feed.scheme, restake_signer::Scheme::Bls12381);
     assert_eq!(feed.key, None);
     let SourceSettings::Http {
         headers,
@@ -534,7 +534,10 @@ fn oracle_modules_are_read_with_their_feeds_and_sources() {
     let ModuleKind::Oracle(oracle) = &reserves.kind;
     let feed = &oracle.feeds["pod"];
     // One source: the default quorum is a majority of one.
-    assert_eq!((feed.quorum, feed.scheme), (1, FeedScheme::Bn254));
+    assert_eq!(
+        (feed.quorum, feed.scheme),
+        (1, restake_signer::Scheme::Bn254)
+    );
     assert!(matches!(
         feed.sources["beacon"],
         SourceSettings::Beacon {

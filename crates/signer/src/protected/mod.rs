@@ -70,6 +70,15 @@ impl Scheme {
         Self::ALL.into_iter().find(|s| s.as_str() == name)
     }
 
+    /// The length of a [`KeyId::public_key`] of this scheme.
+    pub fn key_id_len(self) -> usize {
+        match self {
+            Self::Bls12381 => bls::PUBLIC_KEY_LEN,
+            Self::Bn254 => bn254::PUBLIC_KEY_LEN,
+            Self::Secp256k1 => ecdsa::ADDRESS_LEN,
+        }
+    }
+
     /// The scheme's name in the store, metrics and the API.
     pub fn as_str(self) -> &'static str {
         match self {
