@@ -13,6 +13,8 @@ mod module;
 pub mod oracle;
 mod runtime;
 mod store;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use context::{DutyContext, DutyOutcome, DutyResult, ModuleMetrics, StatusReporter};
 pub use error::{DutyError, RuntimeError, StoreError};

@@ -1,90 +1,22 @@
 //! Test modules and a runtime to run them in.
 
 use std::{
-    sync::{
-        Arc,
-        atomic::{AtomicU32, Ordering},
-    },
+    sync::{Arc, atomic::AtomicU32},
     time::Duration,
 };
 
 use prometheus::Registry;
 use restake_duties::{
-    Backoff, DutyContext, DutyError, DutyFuture, DutyModule, DutyOutcome, ModuleKv, ModuleRuntime,
-    ModuleStatus, Resources, RuntimeConfig,
+    Backoff, DutyContext, DutyFuture, DutyModule, ModuleKv, ModuleRuntime, ModuleStatus, Resources,
+    RuntimeConfig,
 };
 use restake_signer::{Keyring, ProtectedSigner, protection::ProtectionDb};
 use restake_types::ModuleId;
 use tokio::sync::watch;
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
-/// What a test module does in each run.
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum Behaviour {
-    /// Panics at once.
-    Panic,
-    /// Counts the run in a module metric, then returns an error.
-    Fail,
-    /// Ignores the shutdown token forever.
-    Hang,
-    /// Records a duty every few milliseconds until shut down.
-    Healthy,
-    /// Reports itself degraded, then waits for shutdown.
-    Degraded,
-}
-
-pub(crate) struct TestModule {
-    id: ModuleId,
-    behaviour: Behaviour,
-    runs: Arc<AtomicU32>,
-}
-
-impl DutyModule for TestModule {
-    fn id(&self) -> ModuleId {
-        self.id.clone()
-    }
-
-    fn kind(&self) -> &'static str {
-        "test"
-    }
-
-    fn run(self: Box<Self>, ctx: DutyContext, shutdown: CancellationToken) -> DutyFuture {
-        Box::pin(async move {
-            self.runs.fetch_add(1, Ordering::SeqCst);
-            match self.behaviour {
-                Behaviour::Panic => panic!("boom"),
-                Behaviour::Fail => {
-                    ctx.metrics()
-                        .counter("restaked_test_runs_total", "Runs of the test module.")?
-                        .inc();
-                    Err(DutyError::failed("endpoint unreachable"))
-                }
-                Behaviour::Hang => std::future::pending().await,
-                Behaviour::Healthy => {
-                    let mut rounds: u64 = 0;
-                    loop {
-                        tokio::select! {
-                            () = shutdown.cancelled() => return Ok(()),
-                            () = tokio::time::sleep(Duration::from_millis(5)) => {}
-                        }
-                        rounds += 1;
-                        ctx.store().put("rounds", &rounds.to_be_bytes())?;
-                        ctx.record_duty(
-                            Duration::from_millis(1),
-                            DutyOutcome::Done,
-                            format!("round {rounds}"),
-                        );
-                    }
-                }
-                Behaviour::Degraded => {
-                    ctx.status().degraded("beacon node syncing");
-                    shutdown.cancelled().await;
-                    Ok(())
-                }
-            }
-        })
-    }
-}
+pub(crate) use restake_duties::testing::Behaviour;
+use restake_duties::testing::TestModule;
 
 /// A runtime over a temporary store, with a small backoff.
 pub(crate) struct Harness {
@@ -135,23 +67,9 @@ impl Harness {
 
     /// Registers a test module; returns its run counter.
     pub(crate) fn add(&self, name: &str, behaviour: Behaviour, enabled: bool) -> Arc<AtomicU32> {
-        let runs = Arc::new(AtomicU32::new(0));
-        let counter = runs.clone();
-        let module_id = id(name);
-        let factory_id = module_id.clone();
+        let (factory, runs) = TestModule::factory(id(name), behaviour);
         self.runtime
-            .register(
-                module_id,
-                move || {
-                    Box::new(TestModule {
-                        id: factory_id.clone(),
-                        behaviour,
-                        runs: counter.clone(),
-                    }) as Box<dyn DutyModule>
-                },
-                self.signer.restricted([]),
-                enabled,
-            )
+            .register(id(name), factory, self.signer.restricted([]), enabled)
             .unwrap();
         runs
     }

@@ -290,7 +290,8 @@ mod tests {
         module_service_client::ModuleServiceClient, module_service_server::ModuleServiceServer,
     };
     use restake_duties::{
-        Backoff, DutyContext, DutyFuture, DutyModule, ModuleKv, Resources, RuntimeConfig,
+        Backoff, ModuleKv, Resources, RuntimeConfig,
+        testing::{Behaviour, TestModule},
     };
     use restake_signer::{Keyring, ProtectedSigner, protection::ProtectionDb};
     use tokio_stream::StreamExt;
@@ -298,53 +299,6 @@ mod tests {
     use tonic::{Code, transport::Channel};
 
     use super::*;
-
-    /// What a test module does in each run.
-    #[derive(Clone, Copy, Debug)]
-    enum Behaviour {
-        /// Records a duty every few milliseconds until shut down.
-        Working,
-        /// Ignores the shutdown token forever.
-        Hanging,
-    }
-
-    struct TestModule {
-        id: ModuleId,
-        behaviour: Behaviour,
-    }
-
-    impl DutyModule for TestModule {
-        fn id(&self) -> ModuleId {
-            self.id.clone()
-        }
-
-        fn kind(&self) -> &'static str {
-            "test"
-        }
-
-        fn run(self: Box<Self>, ctx: DutyContext, shutdown: CancellationToken) -> DutyFuture {
-            Box::pin(async move {
-                match self.behaviour {
-                    Behaviour::Hanging => std::future::pending().await,
-                    Behaviour::Working => {
-                        let mut round: u64 = 0;
-                        loop {
-                            tokio::select! {
-                                () = shutdown.cancelled() => return Ok(()),
-                                () = tokio::time::sleep(Duration::from_millis(5)) => {}
-                            }
-                            round += 1;
-                            ctx.record_duty(
-                                Duration::from_millis(2),
-                                DutyOutcome::Done,
-                                format!("round {round}"),
-                            );
-                        }
-                    }
-                }
-            })
-        }
-    }
 
     /// A started runtime with modules `working` (enabled), `hanging` (enabled) and `idle`
     /// (disabled, working when enabled), served over a real socket.
@@ -381,24 +335,14 @@ mod tests {
                 .unwrap(),
             );
             for (name, behaviour, enabled) in [
-                ("working", Behaviour::Working, true),
-                ("hanging", Behaviour::Hanging, true),
-                ("idle", Behaviour::Working, false),
+                ("working", Behaviour::Healthy, true),
+                ("hanging", Behaviour::Hang, true),
+                ("idle", Behaviour::Healthy, false),
             ] {
                 let id: ModuleId = name.parse().unwrap();
-                let factory_id = id.clone();
+                let (factory, _) = TestModule::factory(id.clone(), behaviour);
                 runtime
-                    .register(
-                        id,
-                        move || {
-                            Box::new(TestModule {
-                                id: factory_id.clone(),
-                                behaviour,
-                            }) as Box<dyn DutyModule>
-                        },
-                        signer.restricted([]),
-                        enabled,
-                    )
+                    .register(id, factory, signer.restricted([]), enabled)
                     .unwrap();
             }
             let shutdown = CancellationToken::new();
@@ -725,7 +669,7 @@ mod tests {
             };
             assert_eq!(result.module, "idle");
             assert_eq!(result.outcome(), v1::DutyOutcome::Done);
-            assert_eq!(result.duration_ms, 2);
+            assert_eq!(result.duration_ms, 1, "the test module records 1 ms duties");
             assert!(result.detail.starts_with("round "), "{result:?}");
         }
         node.shutdown.cancel();
