@@ -590,7 +590,8 @@ impl Feed<'_> {
         )))
     }
 
-    /// Marks rounds up to `round` used without a report of ours, and clears the pending report.
+    /// Marks rounds up to `round` used (signed, or found signed before) and clears the pending
+    /// report.
     fn consume_rounds(&self, state: &mut FeedState, round: u64) -> Result<(), DutyError> {
         let feed = self.id();
         state.last_round = state.last_round.max(round);
@@ -634,13 +635,7 @@ impl Feed<'_> {
         };
         let json = signed_report.to_json();
         self.store.put(&report_key(feed, round), &json)?;
-        state.last_round = state.last_round.max(round);
-        self.store.put(
-            &last_round_key(feed),
-            state.last_round.to_string().as_bytes(),
-        )?;
-        self.store.delete(&pending_key(feed))?;
-        state.pending = None;
+        self.consume_rounds(state, round)?;
         state.last = Some(report.clone());
 
         self.metrics.rounds_signed.with_label_values(&[feed]).inc();
